@@ -1,0 +1,448 @@
+//! Handshake protocol v1: how a server tells the harness where it listens.
+//!
+//! A server binds port 0, lets the OS pick a free port, and then prints **one line** on stdout:
+//!
+//! ```text
+//! {"harness":1,"pid":4242,"listening":{"http":"http://127.0.0.1:41507"}}
+//! ```
+//!
+//! - `harness`: the protocol version, the integer `1`.
+//! - `pid`: the server's process id, an integer.
+//! - `listening`: one or more named listeners, each a full `http` or `https` URL with the literal bound
+//!   IP address (never a host name such as `localhost`, which may resolve to `::1`) and an explicit,
+//!   non-zero port. An optional path is kept (`http://127.0.0.1:41507/app/`).
+//!
+//! Any other output may come before and after the line, on stdout and stderr. The reader tolerates
+//! CRLF line endings, ANSI colour codes and surrounding white space, and a line that arrives split
+//! across several reads ([`LineSplitter`]). A line is taken for a handshake when it is a JSON object
+//! with a top-level `"harness"` key ([`detect`]); such a line that breaks a rule above is an error that
+//! quotes it, never silently skipped.
+//!
+//! This module needs only `serde_json` and `url`: build `harness` with `default-features = false` to
+//! use [`announce`] from a server without compiling tokio's process support, reqwest or fantoccini.
+//!
+//! ```
+//! use std::net::TcpListener;
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! harness::handshake::announce([("http", listener.local_addr()?)])?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use serde_json::{Map, Value};
+use url::Url;
+
+/// The protocol version this crate reads and writes.
+pub const VERSION: u64 = 1;
+
+/// The top-level key that marks a handshake line and carries [`VERSION`].
+pub const KEY: &str = "harness";
+
+/// How much of an offending line an error quotes before shortening it.
+const QUOTE_LIMIT: usize = 200;
+
+/// A parsed handshake line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    /// The process id the server reported for itself.
+    pub pid: u32,
+    /// The named listeners, sorted by name.
+    pub listening: BTreeMap<String, Listener>,
+}
+
+/// One listener of a [`Handshake`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// The URL to connect to. An unspecified bind address (`0.0.0.0`, `::`) is replaced by the
+    /// loopback address of the same family, since a socket bound there answers on loopback too.
+    pub url: Url,
+    /// The address and port the server reported.
+    pub addr: SocketAddr,
+}
+
+impl Handshake {
+    /// The listener a caller means when it names none: `http` if present, else the first by name.
+    pub fn primary(&self) -> &Listener {
+        self.listening
+            .get("http")
+            .or_else(|| self.listening.values().next())
+            .expect("a parsed handshake has at least one listener")
+    }
+}
+
+/// Why a line is not a valid v1 handshake. Every variant quotes the line (shortened if long).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeError {
+    /// The line is not a JSON object.
+    #[error("handshake line is not a JSON object ({reason}): {line}")]
+    NotJson {
+        /// The quoted line.
+        line: Quoted,
+        /// What serde_json said.
+        reason: String,
+    },
+    /// The JSON object has no `"harness"` key.
+    #[error("handshake line has no \"harness\" version key: {line}")]
+    MissingVersion {
+        /// The quoted line.
+        line: Quoted,
+    },
+    /// The version is not one this crate speaks.
+    #[error(
+        "handshake version {found} is not supported (this harness speaks version {VERSION}): {line}"
+    )]
+    UnsupportedVersion {
+        /// The version found, as written.
+        found: String,
+        /// The quoted line.
+        line: Quoted,
+    },
+    /// A required field is missing or has the wrong type.
+    #[error("handshake field `{field}` {problem}: {line}")]
+    Field {
+        /// The field's name.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+        /// The quoted line.
+        line: Quoted,
+    },
+    /// A listener's URL breaks a rule of the protocol.
+    #[error("handshake listener `{name}` has a bad URL {url:?}: {problem}: {line}")]
+    Listener {
+        /// The listener's name.
+        name: String,
+        /// The URL as written.
+        url: String,
+        /// What is wrong with it.
+        problem: String,
+        /// The quoted line.
+        line: Quoted,
+    },
+}
+
+/// A line quoted in an error, shortened to its first and last characters when long.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Quoted(String);
+
+impl Quoted {
+    /// Quotes `line`, keeping at most about 200 characters of it.
+    pub fn new(line: &str) -> Self {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.len() <= QUOTE_LIMIT {
+            return Self(format!("{line:?}"));
+        }
+        let keep = QUOTE_LIMIT / 2;
+        let head: String = chars[..keep].iter().collect();
+        let tail: String = chars[chars.len() - keep..].iter().collect();
+        let omitted = chars.len() - 2 * keep;
+        Self(format!("{head:?} <{omitted} chars omitted> {tail:?}"))
+    }
+}
+
+impl fmt::Display for Quoted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Quoted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Removes ANSI escape sequences (colours, cursor moves), a trailing CR and surrounding white space.
+pub fn clean_line(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            // CSI: ESC [ parameters... final byte in @..~
+            Some('[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC: ESC ] ... terminated by BEL or ESC \
+            Some(']') => {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            // Any other two-character escape.
+            Some(_) => {
+                chars.next();
+            }
+            None => {}
+        }
+    }
+    out.trim().to_owned()
+}
+
+/// Tells whether `line` is meant as a handshake, and if so parses it.
+///
+/// Returns `None` for ordinary log output, including JSON log lines without a top-level `"harness"`
+/// key. A line that looks like a handshake (it starts with `{` and mentions `"harness"`) but is not
+/// valid JSON is reported as an error rather than skipped, so a truncated handshake fails loudly.
+pub fn detect(line: &str) -> Option<Result<Handshake, HandshakeError>> {
+    let cleaned = clean_line(line);
+    if !cleaned.starts_with('{') || !cleaned.contains("\"harness\"") {
+        return None;
+    }
+    match serde_json::from_str::<Value>(&cleaned) {
+        Ok(Value::Object(map)) if !map.contains_key(KEY) => None,
+        _ => Some(parse(line)),
+    }
+}
+
+/// Parses one line as a v1 handshake, after [`clean_line`].
+///
+/// ```
+/// let hs = harness::handshake::parse(r#"{"harness":1,"pid":7,"listening":{"http":"http://127.0.0.1:41507"}}"#)?;
+/// assert_eq!(hs.primary().url.as_str(), "http://127.0.0.1:41507/");
+/// assert_eq!(hs.primary().addr.port(), 41507);
+/// # Ok::<(), harness::handshake::HandshakeError>(())
+/// ```
+pub fn parse(line: &str) -> Result<Handshake, HandshakeError> {
+    let cleaned = clean_line(line);
+    let quoted = || Quoted::new(&cleaned);
+    let map: Map<String, Value> = match serde_json::from_str::<Value>(&cleaned) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => {
+            return Err(HandshakeError::NotJson {
+                line: quoted(),
+                reason: "not an object".into(),
+            });
+        }
+        Err(e) => {
+            return Err(HandshakeError::NotJson {
+                line: quoted(),
+                reason: e.to_string(),
+            });
+        }
+    };
+    match map.get(KEY) {
+        None => return Err(HandshakeError::MissingVersion { line: quoted() }),
+        Some(Value::Number(n)) if n.as_u64() == Some(VERSION) => {}
+        Some(other) => {
+            return Err(HandshakeError::UnsupportedVersion {
+                found: other.to_string(),
+                line: quoted(),
+            });
+        }
+    }
+    let field = |field, problem| HandshakeError::Field {
+        field,
+        problem,
+        line: quoted(),
+    };
+    let pid = match map.get("pid") {
+        None => return Err(field("pid", "is missing")),
+        Some(v) => v
+            .as_u64()
+            .and_then(|p| u32::try_from(p).ok())
+            .filter(|p| *p > 0)
+            .ok_or_else(|| field("pid", "must be a positive integer"))?,
+    };
+    let listeners = match map.get("listening") {
+        None => return Err(field("listening", "is missing")),
+        Some(Value::Object(l)) if l.is_empty() => {
+            return Err(field("listening", "must name at least one listener"));
+        }
+        Some(Value::Object(l)) => l,
+        Some(_) => return Err(field("listening", "must be an object of name to URL")),
+    };
+    let mut listening = BTreeMap::new();
+    for (name, value) in listeners {
+        let bad = |url: &str, problem: String| HandshakeError::Listener {
+            name: name.clone(),
+            url: url.to_owned(),
+            problem,
+            line: quoted(),
+        };
+        let Some(raw) = value.as_str() else {
+            return Err(bad(&value.to_string(), "must be a string".into()));
+        };
+        let listener = parse_listener_url(raw).map_err(|problem| bad(raw, problem))?;
+        listening.insert(name.clone(), listener);
+    }
+    Ok(Handshake { pid, listening })
+}
+
+/// Checks one listener URL against the protocol's rules.
+fn parse_listener_url(raw: &str) -> Result<Listener, String> {
+    let (scheme, rest) = raw
+        .split_once("://")
+        .ok_or_else(|| "expected scheme://ip:port".to_owned())?;
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("scheme must be http or https, not {scheme:?}"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6
+                .split_once(']')
+                .ok_or_else(|| "unclosed [ in IPv6 address".to_owned())?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port = port.ok_or_else(|| "no port; the URL must name the bound port".to_owned())?;
+    let port: u16 = match port.parse::<u64>() {
+        Ok(p) if p > u64::from(u16::MAX) => {
+            return Err(format!("port {p} is out of range (1-65535)"));
+        }
+        Ok(p) => p as u16,
+        Err(_) => return Err(format!("port {port:?} is not a number")),
+    };
+    if port == 0 {
+        return Err(
+            "port 0 is not a bound port; print the address the listener actually got".to_owned(),
+        );
+    }
+    let ip: IpAddr = host.parse().map_err(|_| {
+        format!("host {host:?} is not a literal IP address; print the bound IP, never a host name")
+    })?;
+    let addr = SocketAddr::new(ip, port);
+    let connect_ip = match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let mut url = Url::parse(raw).map_err(|e| e.to_string())?;
+    url.set_ip_host(connect_ip)
+        .map_err(|()| "cannot set host".to_owned())?;
+    // `Url` drops a port equal to the scheme's default; the handshake's port is explicit anyway.
+    Ok(Listener { url, addr })
+}
+
+/// Builds a handshake line for the given listeners, each served over plain `http`.
+///
+/// ```
+/// let addr = "127.0.0.1:41507".parse().unwrap();
+/// let line = harness::handshake::line(4242, [("http", addr)]);
+/// assert_eq!(line, r#"{"harness":1,"pid":4242,"listening":{"http":"http://127.0.0.1:41507"}}"#);
+/// ```
+pub fn line<N: AsRef<str>>(
+    pid: u32,
+    listeners: impl IntoIterator<Item = (N, SocketAddr)>,
+) -> String {
+    let listening: Map<String, Value> = listeners
+        .into_iter()
+        .map(|(name, addr)| {
+            (
+                name.as_ref().to_owned(),
+                Value::String(format!("http://{addr}")),
+            )
+        })
+        .collect();
+    let mut obj = Map::new();
+    obj.insert(KEY.into(), Value::from(VERSION));
+    obj.insert("pid".into(), Value::from(pid));
+    obj.insert("listening".into(), Value::Object(listening));
+    Value::Object(obj).to_string()
+}
+
+/// Prints the handshake line for this process's bound listeners on stdout and flushes it.
+///
+/// Call it once, after every listener is bound (so the port is real) and before serving. The
+/// addresses are printed as bound; pass `listener.local_addr()?`, never the address you asked for.
+pub fn announce<N: AsRef<str>>(
+    listeners: impl IntoIterator<Item = (N, SocketAddr)>,
+) -> io::Result<()> {
+    let line = line(std::process::id(), listeners);
+    let mut out = io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+/// Splits a byte stream into lines, whatever the read boundaries.
+///
+/// Bytes are buffered until a `\n`; a line longer than the limit is cut there and the rest of it is
+/// delivered as the next piece, so memory stays bounded on a stream that never sends a newline.
+/// Invalid UTF-8 is replaced, never an error.
+///
+/// ```
+/// let mut lines = harness::handshake::LineSplitter::new(1024);
+/// assert!(lines.push(b"{\"harness\":1,").is_empty());
+/// assert_eq!(lines.push(b"...}\r\nnext"), vec!["{\"harness\":1,...}\r".to_string()]);
+/// assert_eq!(lines.finish(), Some("next".to_string()));
+/// ```
+#[derive(Debug)]
+pub struct LineSplitter {
+    buf: Vec<u8>,
+    max_line: usize,
+}
+
+impl LineSplitter {
+    /// A splitter that cuts lines longer than `max_line` bytes.
+    pub fn new(max_line: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            max_line: max_line.max(1),
+        }
+    }
+
+    /// Feeds one read's bytes, returning the lines it completed (without the `\n`).
+    pub fn push(&mut self, mut bytes: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        while !bytes.is_empty() {
+            let room = self.max_line - self.buf.len();
+            let window = &bytes[..bytes.len().min(room + 1)];
+            match window.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    self.buf.extend_from_slice(&bytes[..i]);
+                    lines.push(self.take());
+                    bytes = &bytes[i + 1..];
+                }
+                None if bytes.len() >= room => {
+                    self.buf.extend_from_slice(&bytes[..room]);
+                    lines.push(self.take());
+                    bytes = &bytes[room..];
+                }
+                None => {
+                    self.buf.extend_from_slice(bytes);
+                    bytes = &[];
+                }
+            }
+        }
+        lines
+    }
+
+    /// Returns the unterminated last line, if any, at end of stream.
+    pub fn finish(&mut self) -> Option<String> {
+        (!self.buf.is_empty()).then(|| self.take())
+    }
+
+    fn take(&mut self) -> String {
+        let line = String::from_utf8_lossy(&self.buf).into_owned();
+        self.buf.clear();
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Browser end-to-end suite against fixtures-app (see the browser issue).
