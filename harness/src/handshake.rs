@@ -159,6 +159,15 @@ impl fmt::Debug for Quoted {
 
 /// Removes ANSI escape sequences (colours, cursor moves), a trailing CR and surrounding white space.
 pub fn clean_line(raw: &str) -> String {
+    strip_ansi(raw).trim().to_owned()
+}
+
+/// Removes ANSI escape sequences and a trailing CR, keeping everything else (indentation too).
+pub fn strip_ansi(raw: &str) -> String {
+    let raw = raw.strip_suffix('\r').unwrap_or(raw);
+    if !raw.contains('\u{1b}') {
+        return raw.to_owned();
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
@@ -196,7 +205,7 @@ pub fn clean_line(raw: &str) -> String {
             None => {}
         }
     }
-    out.trim().to_owned()
+    out
 }
 
 /// Tells whether `line` is meant as a handshake, and if so parses it.

@@ -1,1 +1,3 @@
+//! The `harness` command-line tool (see the CLI issue).
+
 fn main() {}

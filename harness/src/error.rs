@@ -1,0 +1,205 @@
+//! Errors, each carrying what a person needs to act on it.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use crate::handshake::HandshakeError;
+use crate::logs::{Logs, Stream};
+
+/// How many lines of each stream an error shows.
+pub const TAIL_LINES: usize = 20;
+
+/// Everything that can go wrong starting or stopping a server.
+///
+/// Input errors (the first group) are found before anything is started and are one line long.
+/// Failures after start carry a [`Failure`] that shows the command, pid, elapsed time, exit status
+/// and the last lines of stdout and stderr. `Debug` prints the same as `Display`, so `unwrap()` and
+/// `?` in a test show the whole story.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The program is an empty string.
+    #[error("server program is empty; pass the path or name of an executable")]
+    EmptyProgram,
+    /// The program was not found.
+    #[error("program `{program}` not found; looked in {looked}")]
+    ProgramNotFound {
+        /// The program as given.
+        program: String,
+        /// Where the harness looked.
+        looked: String,
+    },
+    /// A cargo-built binary was not found next to the test executable.
+    #[error("binary `{name}` not found at {}; build it first with `{build}`{}", path.display(), available_hint(available))]
+    CargoBinNotFound {
+        /// The binary's name.
+        name: String,
+        /// The path tried.
+        path: PathBuf,
+        /// The command that builds it.
+        build: String,
+        /// Binaries that are there.
+        available: Vec<String>,
+    },
+    /// `current_dir` is not a directory.
+    #[error("current_dir {} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// A zero ready timeout.
+    #[error("ready timeout is zero; give the server some time, e.g. Duration::from_secs(30)")]
+    ZeroTimeout,
+    /// A readiness regex that does not compile.
+    #[error("readiness regex {regex:?} does not compile")]
+    BadRegex {
+        /// The regex as given.
+        regex: String,
+        /// Why.
+        #[source]
+        source: regex::Error,
+    },
+    /// A readiness regex without a `url` or `port` group.
+    #[error(
+        "readiness regex {regex:?} has no named group `url` or `port`; write e.g. `port (?P<port>\\d+)`"
+    )]
+    RegexWithoutGroup {
+        /// The regex as given.
+        regex: String,
+    },
+    /// A health-check or identity path that cannot be joined to a URL.
+    #[error("check path {path:?} is not a valid URL path")]
+    BadPath {
+        /// The path as given.
+        path: String,
+    },
+    /// The OS refused to start the process.
+    #[error("failed to spawn `{command}`")]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server exited before it was ready.
+    #[error("server exited before it was ready\n{0}")]
+    Exited(Box<Failure>),
+    /// The server did not get ready in time.
+    #[error(
+        "server was not ready within {timeout:?} and is still running (it has now been killed)\n{failure}"
+    )]
+    Timeout {
+        /// The ready timeout.
+        timeout: Duration,
+        /// The context.
+        failure: Box<Failure>,
+    },
+    /// The server printed a malformed handshake.
+    #[error("server printed a malformed handshake\n{failure}")]
+    Handshake {
+        /// The context.
+        failure: Box<Failure>,
+        /// What is wrong with the line.
+        #[source]
+        source: HandshakeError,
+    },
+    /// The health check did not answer 2xx in time.
+    #[error("health check GET {url} did not answer 2xx ({last})\n{failure}")]
+    Health {
+        /// The URL checked.
+        url: String,
+        /// The last answer or error.
+        last: String,
+        /// The context.
+        failure: Box<Failure>,
+    },
+    /// `/whoami` did not echo this instance's nonce: another server answered on this port.
+    #[error(
+        "identity check GET {url} did not return this server's instance id {expected:?} (got {got:?}); another process answers on this port\n{failure}"
+    )]
+    Identity {
+        /// The URL checked.
+        url: String,
+        /// The nonce the server was given.
+        expected: String,
+        /// What came back (shortened).
+        got: String,
+        /// The context.
+        failure: Box<Failure>,
+    },
+    /// Waiting for the server to exit failed.
+    #[error("failed to wait for server `{name}`")]
+    Wait {
+        /// The server's name.
+        name: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(f, "\ncaused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// The failure context, for errors that happened after the server started.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Error::Exited(f) => Some(f),
+            Error::Timeout { failure, .. }
+            | Error::Handshake { failure, .. }
+            | Error::Health { failure, .. }
+            | Error::Identity { failure, .. } => Some(failure),
+            _ => None,
+        }
+    }
+}
+
+fn available_hint(available: &[String]) -> String {
+    if available.is_empty() {
+        String::new()
+    } else {
+        format!(" (binaries there: {})", available.join(", "))
+    }
+}
+
+/// What happened to a server that failed after it was started.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The server's name.
+    pub name: String,
+    /// The command line.
+    pub command: String,
+    /// Its process id.
+    pub pid: u32,
+    /// Time from spawn to the failure.
+    pub elapsed: Duration,
+    /// The exit status, if it exited.
+    pub status: Option<ExitStatus>,
+    /// Its kept output.
+    pub logs: Logs,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "  server: {}", self.name)?;
+        writeln!(f, "  command: {}", self.command)?;
+        writeln!(f, "  pid: {}", self.pid)?;
+        writeln!(f, "  elapsed: {:.3}s", self.elapsed.as_secs_f64())?;
+        match &self.status {
+            Some(status) => writeln!(f, "  status: {}", crate::process::describe_status(status))?,
+            None => writeln!(f, "  status: still running when the harness gave up")?,
+        }
+        writeln!(f, "{}", self.logs.tail(Stream::Stdout, TAIL_LINES))?;
+        write!(f, "{}", self.logs.tail(Stream::Stderr, TAIL_LINES))
+    }
+}

@@ -1,0 +1,190 @@
+//! The threads that watch a spawned server: one drains each pipe, one waits for the exit.
+//!
+//! They are plain OS threads, not tokio tasks, on purpose: a server shared by many `#[tokio::test]`s
+//! outlives the runtime of the test that started it, and its pipes must keep draining after that
+//! runtime is gone, or the server blocks on a full pipe. They report through `watch` channels, which
+//! need no runtime to send on.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::ExitStatus;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use url::Url;
+
+use crate::handshake::{HandshakeError, LineSplitter, strip_ansi};
+use crate::logs::{Logs, MAX_LINE, Rings, Stream};
+use crate::ready::{Ready, Seen};
+
+/// How far a server got towards readiness.
+#[derive(Debug, Clone)]
+pub(crate) enum Phase {
+    Starting,
+    Ready(BTreeMap<String, Url>),
+    Malformed(HandshakeError),
+}
+
+/// State shared by a server's handle and its threads.
+#[derive(Debug)]
+pub(crate) struct Monitor {
+    name: String,
+    echo: bool,
+    rings: Mutex<Rings>,
+    settled: AtomicBool,
+    phase: watch::Sender<Phase>,
+    exit: watch::Sender<Option<ExitStatus>>,
+    exit_sync: (Mutex<Option<ExitStatus>>, Condvar),
+    closed_streams: watch::Sender<u8>,
+}
+
+impl Monitor {
+    pub(crate) fn new(name: String, echo: bool) -> Arc<Self> {
+        Arc::new(Self {
+            name,
+            echo,
+            rings: Mutex::default(),
+            settled: AtomicBool::new(false),
+            phase: watch::channel(Phase::Starting).0,
+            exit: watch::channel(None).0,
+            exit_sync: (Mutex::new(None), Condvar::new()),
+            closed_streams: watch::channel(0).0,
+        })
+    }
+
+    /// Starts draining `pipe` on its own thread, checking lines against `ready` until settled.
+    pub(crate) fn drain(
+        self: &Arc<Self>,
+        pipe: impl Read + Send + 'static,
+        stream: Stream,
+        ready: Option<Ready>,
+    ) {
+        let monitor = Arc::clone(self);
+        std::thread::Builder::new()
+            .name(format!("harness-{stream}"))
+            .spawn(move || monitor.drain_loop(pipe, stream, ready))
+            .expect("failed to start a harness log thread");
+    }
+
+    fn drain_loop(&self, mut pipe: impl Read, stream: Stream, mut ready: Option<Ready>) {
+        let mut splitter = LineSplitter::new(MAX_LINE);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let lines = splitter.push(&buf[..n]);
+                    self.take(stream, lines, &mut ready);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        if let Some(last) = splitter.finish() {
+            self.take(stream, vec![last], &mut ready);
+        }
+        self.closed_streams.send_modify(|n| *n += 1);
+    }
+
+    fn take(&self, stream: Stream, lines: Vec<String>, ready: &mut Option<Ready>) {
+        if lines.is_empty() {
+            return;
+        }
+        if ready.is_some() && self.settled.load(Ordering::Acquire) {
+            *ready = None;
+        }
+        let mut rings = self.rings.lock().unwrap_or_else(|e| e.into_inner());
+        for raw in lines {
+            let raw_len = raw.len();
+            let text = strip_ansi(&raw);
+            if let Some(rule) = ready.as_ref() {
+                let settle = match rule.check(&text) {
+                    Seen::Nothing => None,
+                    Seen::Ready(urls) => Some(Phase::Ready(urls)),
+                    Seen::Malformed(e) => Some(Phase::Malformed(e)),
+                };
+                if let Some(phase) = settle {
+                    *ready = None;
+                    if !self.settled.swap(true, Ordering::AcqRel) {
+                        self.phase.send_replace(phase);
+                    }
+                }
+            }
+            if self.echo {
+                eprintln!("[{}] {text}", self.name);
+            }
+            rings.push(stream, text, raw_len);
+        }
+    }
+
+    /// Starts the thread that waits for `pid` to exit (without reaping it).
+    pub(crate) fn watch_exit(self: &Arc<Self>, pid: u32) {
+        let monitor = Arc::clone(self);
+        std::thread::Builder::new()
+            .name("harness-wait".into())
+            .spawn(move || {
+                let status = crate::process::wait_exit(pid).unwrap_or_else(|e| {
+                    tracing::warn!("harness: waiting for pid {pid} failed: {e}");
+                    ExitStatus::default()
+                });
+                let (lock, cvar) = &monitor.exit_sync;
+                *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+                cvar.notify_all();
+                monitor.exit.send_replace(Some(status));
+            })
+            .expect("failed to start a harness wait thread");
+    }
+
+    /// The current phase.
+    pub(crate) fn phase(&self) -> Phase {
+        self.phase.borrow().clone()
+    }
+
+    /// Waits until the server is ready or printed a malformed handshake.
+    pub(crate) async fn settled(&self) -> Phase {
+        let mut phase = self.phase.subscribe();
+        let settled = phase
+            .wait_for(|p| !matches!(p, Phase::Starting))
+            .await
+            .map(|p| p.clone());
+        // The sender lives in `self`, so the channel cannot close while we wait.
+        settled.unwrap_or(Phase::Starting)
+    }
+
+    /// Waits until the server has exited.
+    pub(crate) async fn exited(&self) -> ExitStatus {
+        let mut exit = self.exit.subscribe();
+        let status = exit.wait_for(Option::is_some).await.map(|s| *s);
+        status.ok().flatten().unwrap_or_default()
+    }
+
+    /// The exit status, if the server has exited.
+    pub(crate) fn exit_status(&self) -> Option<ExitStatus> {
+        *self.exit.borrow()
+    }
+
+    /// Blocks until the server has exited, at most `limit`.
+    pub(crate) fn wait_exit_blocking(&self, limit: Duration) -> Option<ExitStatus> {
+        let (lock, cvar) = &self.exit_sync;
+        let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (guard, _) = cvar
+            .wait_timeout_while(guard, limit, |status| status.is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        *guard
+    }
+
+    /// Waits until both pipes are closed, at most `limit` (a grandchild may hold them open).
+    pub(crate) async fn streams_closed(&self, limit: Duration) {
+        let mut closed = self.closed_streams.subscribe();
+        let _ = tokio::time::timeout(limit, closed.wait_for(|n| *n >= 2)).await;
+    }
+
+    pub(crate) fn logs(&self) -> Logs {
+        self.rings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .snapshot()
+    }
+}

@@ -1,0 +1,184 @@
+//! Unix process groups, the parent-death signal, and exit statuses.
+
+use std::io;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus};
+
+use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
+
+use super::watchdog;
+
+/// Prepares `cmd` to lead a new process group, tied to this process's life unless `keep`.
+pub(crate) fn configure(cmd: &mut Command, keep: bool) {
+    cmd.process_group(0);
+    #[cfg(target_os = "linux")]
+    if !keep {
+        arm_parent_death_signal(cmd);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = keep;
+}
+
+#[cfg(target_os = "linux")]
+#[expect(
+    unsafe_code,
+    reason = "pre_exec is the only way to run prctl in the child"
+)]
+fn arm_parent_death_signal(cmd: &mut Command) {
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure runs between fork and exec and only makes two raw syscalls through
+    // rustix (prctl, getppid), which are async-signal-safe; it allocates nothing on success.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+            // The parent may have died between fork and prctl; then the signal never comes.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(io::Error::other("the test process exited while spawning"));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// A process group led by a spawned server.
+#[derive(Debug)]
+pub(crate) struct Group {
+    pgid: Pid,
+    watched: bool,
+}
+
+impl Group {
+    /// Takes charge of the group `child` leads, registering it with the watchdog unless `keep`.
+    pub(crate) fn adopt(child: &Child, keep: bool) -> Self {
+        let pgid = Pid::from_raw(child.id() as i32).expect("a child pid is positive");
+        let watched = !keep && watchdog::register(child.id());
+        Self { pgid, watched }
+    }
+
+    /// The group id, which is also the leader's pid.
+    pub(crate) fn id(&self) -> u32 {
+        self.pgid.as_raw_nonzero().get() as u32
+    }
+
+    /// Asks every process of the group to stop (SIGTERM).
+    pub(crate) fn terminate(&self) {
+        let _ = rustix::process::kill_process_group(self.pgid, Signal::TERM);
+    }
+
+    /// Kills every process of the group (SIGKILL). Safe to call until the leader is reaped.
+    pub(crate) fn kill(&self) {
+        let _ = rustix::process::kill_process_group(self.pgid, Signal::KILL);
+    }
+
+    /// Forgets the group once it is killed and its leader reaped.
+    pub(crate) fn release(&mut self) {
+        if std::mem::take(&mut self.watched) {
+            watchdog::unregister(self.id());
+        }
+    }
+}
+
+/// Blocks until `pid` exits, **without reaping it**, so its pid and group id stay reserved.
+pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
+    let pid = Pid::from_raw(pid as i32).ok_or_else(|| io::Error::other("pid 0"))?;
+    loop {
+        match rustix::process::waitid(
+            WaitId::Pid(pid),
+            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+        ) {
+            Ok(Some(status)) => {
+                let raw = if let Some(code) = status.exit_status() {
+                    (code & 0xff) << 8
+                } else if let Some(signal) = status.terminating_signal() {
+                    signal | if status.dumped() { 0x80 } else { 0 }
+                } else {
+                    continue;
+                };
+                return Ok(ExitStatus::from_raw(raw));
+            }
+            Ok(None) => continue,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Describes an exit status for a person: `exit code 3`, `signal 9 (SIGKILL)`.
+pub(crate) fn describe_status(status: &ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit code {code}");
+    }
+    match status.signal() {
+        Some(sig) => {
+            let core = if status.core_dumped() {
+                ", core dumped"
+            } else {
+                ""
+            };
+            match signal_name(sig) {
+                Some(name) => format!("signal {sig} ({name}{core})"),
+                None => format!("signal {sig}{core}"),
+            }
+        }
+        None => status.to_string(),
+    }
+}
+
+fn signal_name(sig: i32) -> Option<&'static str> {
+    Some(match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        _ => return None,
+    })
+}
+
+/// Spawns `cmd`. On Linux every spawn happens on one thread that lives as long as the process,
+/// because the parent-death signal fires when the *thread* that forked exits, not the process.
+pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::sync::mpsc;
+        type Job = (Command, tokio::sync::oneshot::Sender<io::Result<Child>>);
+        static SPAWNER: std::sync::OnceLock<std::sync::Mutex<mpsc::Sender<Job>>> =
+            std::sync::OnceLock::new();
+        let spawner = SPAWNER.get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("harness-spawner".into())
+                .spawn(move || {
+                    for (mut cmd, reply) in rx {
+                        let _ = reply.send(cmd.spawn());
+                    }
+                })
+                .expect("failed to start the harness spawner thread");
+            std::sync::Mutex::new(tx)
+        });
+        let (reply, result) = tokio::sync::oneshot::channel();
+        spawner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send((cmd, reply))
+            .map_err(|_| io::Error::other("the harness spawner thread is gone"))?;
+        result
+            .await
+            .map_err(|_| io::Error::other("the harness spawner thread is gone"))?
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let mut cmd = cmd;
+        cmd.spawn()
+    }
+}

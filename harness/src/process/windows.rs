@@ -1,0 +1,128 @@
+//! Windows: a job object per server, closed (and so killed) with this process.
+//!
+//! Not exercised by this repository's CI, which runs on Linux; kept compiling-ready for users.
+
+use std::io;
+use std::os::windows::io::AsRawHandle;
+use std::process::{Child, Command, ExitStatus};
+
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, TerminateJobObject,
+};
+
+/// Nothing to prepare: the job object is attached right after spawn.
+pub(crate) fn configure(_cmd: &mut Command, _keep: bool) {}
+
+/// Spawns `cmd`.
+pub(crate) async fn spawn(mut cmd: Command) -> io::Result<Child> {
+    cmd.spawn()
+}
+
+/// A job object holding a spawned server and everything it starts.
+#[derive(Debug)]
+pub(crate) struct Group {
+    job: HANDLE,
+    pid: u32,
+}
+
+// SAFETY: a job object handle may be used from any thread.
+#[expect(unsafe_code, reason = "a HANDLE is a plain kernel handle")]
+unsafe impl Send for Group {}
+// SAFETY: as above; the job APIs are thread-safe.
+#[expect(unsafe_code, reason = "a HANDLE is a plain kernel handle")]
+unsafe impl Sync for Group {}
+
+impl Group {
+    /// Puts `child` in a new job that dies with this process unless `keep`.
+    #[expect(unsafe_code, reason = "Win32 job object calls")]
+    pub(crate) fn adopt(child: &Child, keep: bool) -> Self {
+        // SAFETY: plain Win32 calls on handles we own; failures leave `job` null and are tolerated.
+        unsafe {
+            let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
+            if !job.is_null() {
+                if !keep {
+                    let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
+                    info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+                    SetInformationJobObject(
+                        job,
+                        JobObjectExtendedLimitInformation,
+                        (&raw const info).cast(),
+                        size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+                    );
+                }
+                AssignProcessToJobObject(job, child.as_raw_handle() as HANDLE);
+            }
+            Self {
+                job,
+                pid: child.id(),
+            }
+        }
+    }
+
+    /// The server's process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.pid
+    }
+
+    /// Windows has no SIGTERM for console-less children: terminate the job.
+    pub(crate) fn terminate(&self) {
+        self.kill();
+    }
+
+    /// Ends every process in the job.
+    #[expect(unsafe_code, reason = "Win32 job object call")]
+    pub(crate) fn kill(&self) {
+        if !self.job.is_null() {
+            // SAFETY: `job` is a job handle we own.
+            unsafe { TerminateJobObject(self.job, 1) };
+        }
+    }
+
+    /// Closes the job handle.
+    #[expect(unsafe_code, reason = "Win32 handle close")]
+    pub(crate) fn release(&mut self) {
+        if !self.job.is_null() {
+            // SAFETY: `job` is a handle we own, closed once.
+            unsafe { CloseHandle(self.job) };
+            self.job = std::ptr::null_mut();
+        }
+    }
+}
+
+/// Blocks until `pid` exits. On Windows a process handle keeps the id reserved, so waiting through
+/// a fresh handle is enough.
+pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
+    use std::os::windows::process::ExitStatusExt;
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, INFINITE, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+        PROCESS_SYNCHRONIZE, WaitForSingleObject,
+    };
+    #[expect(unsafe_code, reason = "Win32 process wait")]
+    // SAFETY: the handle is opened, used and closed here.
+    unsafe {
+        let handle = OpenProcess(
+            PROCESS_SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION,
+            0,
+            pid,
+        );
+        if handle.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        WaitForSingleObject(handle, INFINITE);
+        let mut code = 0u32;
+        GetExitCodeProcess(handle, &mut code);
+        CloseHandle(handle);
+        Ok(ExitStatus::from_raw(code))
+    }
+}
+
+/// Describes an exit status for a person.
+pub(crate) fn describe_status(status: &ExitStatus) -> String {
+    match status.code() {
+        Some(code) => format!("exit code {code}"),
+        None => status.to_string(),
+    }
+}

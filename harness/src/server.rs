@@ -1,0 +1,365 @@
+//! [`Server`]: describe a server, spawn it on port 0, and learn where it listens.
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::checks::{self, Checks};
+use crate::handle::ServerHandle;
+use crate::logs::Stream;
+use crate::monitor::{Monitor, Phase};
+use crate::process::{self, Group};
+use crate::{Error, Failure, Ready, locate};
+
+/// The default time a server gets to become ready.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default time between SIGTERM and SIGKILL in [`ServerHandle::stop`].
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// The environment variable that carries a fresh per-spawn nonce to the server.
+pub const INSTANCE_ID_ENV: &str = "HARNESS_INSTANCE_ID";
+
+/// A server to start: a program, its arguments and environment, and how to tell it is ready.
+///
+/// The server is started with `PORT=0`, `PYTHONUNBUFFERED=1` (Python block-buffers stdout into a
+/// pipe, so its ready line would never arrive) and `HARNESS_INSTANCE_ID=<fresh nonce>`, unless you set
+/// or remove those yourself. Its stdin is `/dev/null`; stdout and stderr are drained into
+/// [`logs`](ServerHandle::logs) from spawn to exit.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use harness::{Ready, Server};
+///
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// let web = Server::cargo_bin("fixtures-app")?.spawn().await?;
+/// let text = reqwest::get(web.url().join("hello")?).await?.text().await?;
+/// assert_eq!(text, "Hello World");
+///
+/// let py = Server::new("python3")
+///     .args(["-m", "http.server", "0", "--bind", "127.0.0.1"])
+///     .ready(Ready::line(r"port (?P<port>\d+)")?)
+///     .ready_timeout(Duration::from_secs(5))
+///     .spawn()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a Server does nothing until spawned"]
+pub struct Server {
+    program: OsString,
+    args: Vec<OsString>,
+    envs: Vec<(OsString, Option<OsString>)>,
+    current_dir: Option<PathBuf>,
+    name: Option<String>,
+    ready: Ready,
+    ready_timeout: Duration,
+    grace: Duration,
+    checks: Checks,
+    echo: Option<bool>,
+    keep: Option<bool>,
+}
+
+impl Server {
+    /// A server run from `program`: a path, or a name looked up on `PATH`.
+    pub fn new(program: impl AsRef<OsStr>) -> Self {
+        Self {
+            program: program.as_ref().to_owned(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            current_dir: None,
+            name: None,
+            ready: Ready::handshake(),
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            grace: DEFAULT_GRACE,
+            checks: Checks::default(),
+            echo: None,
+            keep: None,
+        }
+    }
+
+    /// A binary of this cargo workspace, found next to the running test executable (in
+    /// `target/<profile>/`). `CARGO_BIN_EXE_<name>` only exists inside the package that owns the
+    /// binary; this works from any package of the workspace once the binary is built, and otherwise
+    /// says which command builds it. The server is named `name`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cargo_bin(name: &str) -> Result<Self, Error> {
+        Ok(Self::new(locate::cargo_bin(name)?).name(name))
+    }
+
+    /// Adds one argument.
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Sets an environment variable for the server.
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.envs
+            .push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+        self
+    }
+
+    /// Removes an environment variable from the server's environment.
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+        self.envs.push((key.as_ref().to_owned(), None));
+        self
+    }
+
+    /// Runs the server in `dir`.
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.current_dir = Some(dir.into());
+        self
+    }
+
+    /// Labels the server in logs and errors (default: the program's file name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// How to tell the server is ready (default: [`Ready::handshake`]).
+    pub fn ready(mut self, ready: Ready) -> Self {
+        self.ready = ready;
+        self
+    }
+
+    /// How long the server gets to become ready, checks included (default 30 s).
+    pub fn ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = timeout;
+        self
+    }
+
+    /// Time between SIGTERM and SIGKILL in [`ServerHandle::stop`] (default 5 s).
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// After readiness, GET `path` on the server's URL until it answers 2xx.
+    pub fn health_check(mut self, path: impl Into<String>) -> Self {
+        self.checks.health = Some(path.into());
+        self
+    }
+
+    /// After readiness (and the health check), GET `path` and require the body to contain this
+    /// spawn's nonce, passed to the server in `HARNESS_INSTANCE_ID`. This proves the URL reaches
+    /// the server just started, not another suite's server on a reused port.
+    pub fn identity_check(mut self, path: impl Into<String>) -> Self {
+        self.checks.identity = Some(path.into());
+        self
+    }
+
+    /// Echoes every output line live to stderr with a `[name]` prefix (default: on when
+    /// `HARNESS_LOG=1`).
+    pub fn echo_logs(mut self, echo: bool) -> Self {
+        self.echo = Some(echo);
+        self
+    }
+
+    /// Leaves the server running when the handle is dropped and when this process exits, and
+    /// prints how to stop it (default: on when `HARNESS_KEEP=1`). For debugging only.
+    pub fn keep(mut self, keep: bool) -> Self {
+        self.keep = Some(keep);
+        self
+    }
+
+    /// The program as given.
+    pub fn program(&self) -> &OsStr {
+        &self.program
+    }
+
+    fn env_value(&self, key: &str) -> Option<Option<&OsStr>> {
+        self.envs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_deref())
+    }
+
+    /// Checks the description without starting anything; [`spawn`](Self::spawn) does this first.
+    pub fn validate(&self) -> Result<PathBuf, Error> {
+        let path_var = self.env_value("PATH").flatten();
+        let program = locate::resolve(&self.program, path_var)?;
+        if let Some(dir) = &self.current_dir
+            && !dir.is_dir()
+        {
+            return Err(Error::NotADirectory(dir.clone()));
+        }
+        if self.ready_timeout.is_zero() {
+            return Err(Error::ZeroTimeout);
+        }
+        self.checks.validate()?;
+        Ok(program)
+    }
+
+    /// Starts the server and waits until it is ready and its checks pass.
+    ///
+    /// Fails at once, with the exit status and output tails, if the server exits first; after the
+    /// ready timeout, saying it was still running; on a malformed handshake, quoting the line. On
+    /// any failure the server's whole process group is killed before this returns.
+    pub async fn spawn(&self) -> Result<ServerHandle, Error> {
+        let program = self.validate()?;
+        let name = self.name.clone().unwrap_or_else(|| {
+            program
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "server".into())
+        });
+        let command_line = command_line(&program, &self.args);
+        let keep = self.keep.unwrap_or_else(|| env_flag("HARNESS_KEEP"));
+        let echo = self.echo.unwrap_or_else(|| env_flag("HARNESS_LOG"));
+        let instance_id = checks::nonce();
+
+        let mut cmd = Command::new(&program);
+        cmd.args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in [
+            ("PORT", "0"),
+            ("PYTHONUNBUFFERED", "1"),
+            (INSTANCE_ID_ENV, instance_id.as_str()),
+        ] {
+            if self.env_value(key).is_none() {
+                cmd.env(key, value);
+            }
+        }
+        for (key, value) in &self.envs {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        if let Some(dir) = &self.current_dir {
+            cmd.current_dir(dir);
+        }
+        process::configure(&mut cmd, keep);
+
+        let started = Instant::now();
+        let mut child = process::spawn(cmd).await.map_err(|source| Error::Spawn {
+            command: command_line.clone(),
+            source,
+        })?;
+        let pid = child.id();
+        let group = Group::adopt(&child, keep);
+        let monitor = Monitor::new(name.clone(), echo);
+        let stdout = child.stdout.take().expect("stdout was piped");
+        let stderr = child.stderr.take().expect("stderr was piped");
+        monitor.drain(stdout, Stream::Stdout, Some(self.ready.clone()));
+        let stderr_rule = self.ready.reads_stderr().then(|| self.ready.clone());
+        monitor.drain(stderr, Stream::Stderr, stderr_rule);
+        monitor.watch_exit(pid);
+
+        let mut handle = ServerHandle::new(
+            name,
+            command_line,
+            child,
+            group,
+            monitor,
+            started,
+            self.grace,
+            keep,
+            instance_id,
+        );
+        let deadline = tokio::time::Instant::from_std(started + self.ready_timeout);
+        match self.wait_ready(&handle, deadline).await {
+            Ok(listeners) => handle.set_listeners(listeners),
+            Err(e) => return Err(e),
+        }
+        self.checks.run(&handle, deadline).await?;
+        tracing::debug!(server = %handle.name(), url = %handle.url(), pid, "server ready");
+        Ok(handle)
+    }
+
+    async fn wait_ready(
+        &self,
+        handle: &ServerHandle,
+        deadline: tokio::time::Instant,
+    ) -> Result<std::collections::BTreeMap<String, url::Url>, Error> {
+        let monitor = handle.monitor();
+        let settled = tokio::select! {
+            biased;
+            phase = monitor.settled() => Some(phase),
+            _ = monitor.exited() => None,
+            () = tokio::time::sleep_until(deadline) => {
+                handle.kill_group();
+                return Err(Error::Timeout {
+                    timeout: self.ready_timeout,
+                    failure: Box::new(handle.failure(None).await),
+                });
+            }
+        };
+        match settled {
+            Some(Phase::Ready(listeners)) => Ok(listeners),
+            Some(Phase::Malformed(source)) => {
+                handle.kill_group();
+                Err(Error::Handshake {
+                    failure: Box::new(handle.failure(None).await),
+                    source,
+                })
+            }
+            // Exited: the ready line may still sit in the pipe, so read it to the end first.
+            Some(Phase::Starting) | None => {
+                monitor.streams_closed(Duration::from_millis(500)).await;
+                if let Phase::Ready(listeners) = monitor.phase() {
+                    return Ok(listeners);
+                }
+                let status = monitor.exit_status();
+                Err(Error::Exited(Box::new(handle.failure(status).await)))
+            }
+        }
+    }
+}
+
+impl ServerHandle {
+    /// The context of a failure, once the output has been read to its end (bounded).
+    pub(crate) async fn failure(&self, status: Option<std::process::ExitStatus>) -> Failure {
+        self.monitor()
+            .streams_closed(Duration::from_millis(500))
+            .await;
+        Failure {
+            name: self.name().to_owned(),
+            command: self.command().to_owned(),
+            pid: self.pid(),
+            elapsed: self.started().elapsed(),
+            status,
+            logs: self.logs(),
+        }
+    }
+}
+
+fn env_flag(key: &str) -> bool {
+    std::env::var_os(key).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// A command line for messages, quoting arguments that need it.
+fn command_line(program: &std::path::Path, args: &[OsString]) -> String {
+    std::iter::once(program.as_os_str())
+        .chain(args.iter().map(OsString::as_os_str))
+        .map(|a| {
+            let a = a.to_string_lossy();
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            } else {
+                a.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,139 @@
+//! Stopping, and never leaking a process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{alive, fixtures, get, processes_with, wait_until};
+
+fn grandchild_pid(whoami: &str) -> u32 {
+    let v: serde_json::Value = serde_json::from_str(whoami).unwrap();
+    v["grandchild_pid"]
+        .as_u64()
+        .expect("grandchild_pid in /whoami") as u32
+}
+
+#[tokio::test]
+async fn drop_kills_the_whole_group_grandchild_included() {
+    let web = fixtures().arg("--spawn-grandchild").spawn().await.unwrap();
+    let grandchild = grandchild_pid(&get(web.url(), "whoami").await);
+    let server = web.pid();
+    assert!(alive(grandchild) && alive(server));
+    drop(web);
+    assert!(!alive(server), "Drop reaps the server before returning");
+    assert!(
+        wait_until(Duration::from_secs(2), || !alive(grandchild)),
+        "grandchild {grandchild} survived Drop"
+    );
+}
+
+#[tokio::test]
+async fn stop_kills_a_grandchild_too() {
+    let web = fixtures().arg("--spawn-grandchild").spawn().await.unwrap();
+    let grandchild = grandchild_pid(&get(web.url(), "whoami").await);
+    assert!(web.stop().await.unwrap().success());
+    assert!(wait_until(Duration::from_secs(2), || !alive(grandchild)));
+}
+
+#[tokio::test]
+async fn stop_escalates_to_sigkill_after_the_grace_period() {
+    use std::os::unix::process::ExitStatusExt;
+    let web = fixtures()
+        .arg("--ignore-sigterm")
+        .grace(Duration::from_millis(300))
+        .spawn()
+        .await
+        .unwrap();
+    let status = web.stop().await.unwrap();
+    assert_eq!(status.signal(), Some(9), "{status:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_dies_is_reported() {
+    let web = fixtures().arg("--exit-on-stdin-eof").spawn().await.unwrap();
+    // stdin is /dev/null, so the server sees EOF at once and exits 0 after its handshake.
+    let status = tokio::time::timeout(Duration::from_secs(5), web.exited())
+        .await
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(web.try_status(), Some(status));
+}
+
+#[tokio::test]
+async fn keep_leaves_the_server_running() {
+    let web = fixtures().keep(true).spawn().await.unwrap();
+    let pid = web.pid();
+    drop(web);
+    assert!(alive(pid), "kept");
+    // Clean up by hand, as the printed hint says.
+    let status = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(wait_until(Duration::from_secs(2), || !alive(pid)));
+}
+
+/// The marker variable the owner test passes to everything it starts.
+const MARKER_KEY: &str = "HARNESS_TEST_OWNER_MARKER";
+
+#[tokio::test]
+async fn sigkilled_owner_leaves_no_descendant() {
+    let marker = format!("{MARKER_KEY}={}", std::process::id());
+    let mut owner = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "cleanup::owner_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(MARKER_KEY, std::process::id().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = owner.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("OWNER READY") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let ready = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("owner started its servers");
+    let before = processes_with(&marker);
+    // The owner, 3 servers and their 3 grandchildren, and the watchdog, at least.
+    assert!(before.len() >= 7, "{ready}: {before:?}");
+
+    owner.kill().unwrap(); // SIGKILL: no Drop runs in the owner.
+    owner.wait().unwrap();
+    let gone = wait_until(Duration::from_secs(2), || {
+        processes_with(&marker).is_empty()
+    });
+    assert!(
+        gone,
+        "still alive 2 s after SIGKILL: {:?}",
+        processes_with(&marker)
+    );
+}
+
+/// Run only by `sigkilled_owner_leaves_no_descendant`, in a child process it then SIGKILLs.
+#[tokio::test]
+#[ignore = "helper process for sigkilled_owner_leaves_no_descendant"]
+async fn owner_process() {
+    if std::env::var_os(MARKER_KEY).is_none() {
+        return;
+    }
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(fixtures().arg("--spawn-grandchild").spawn().await.unwrap());
+    }
+    println!(
+        "OWNER READY {:?}",
+        servers.iter().map(|s| s.pid()).collect::<Vec<_>>()
+    );
+    std::future::pending::<()>().await;
+}

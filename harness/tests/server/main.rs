@@ -1,0 +1,10 @@
+//! Integration tests of `harness::Server` against the real fixtures-app binary.
+//!
+//! Run with `cargo test --workspace` so that fixtures-app is built next to this test binary.
+
+mod cleanup;
+mod failures;
+mod input;
+mod readiness;
+mod scale;
+mod support;

@@ -1,0 +1,96 @@
+//! Readiness: the handshake, regex lines, checks, and what the handle reports.
+
+use std::time::{Duration, Instant};
+
+use harness::{Ready, Server, Stream};
+
+use crate::support::{fixtures, get};
+
+#[tokio::test]
+async fn handshake_gives_a_loopback_url_that_answers() {
+    let web = fixtures().spawn().await.unwrap();
+    assert_eq!(web.url().host_str(), Some("127.0.0.1"));
+    assert_ne!(web.port(), 0);
+    assert_eq!(
+        web.url().as_str(),
+        format!("http://127.0.0.1:{}/", web.port())
+    );
+    assert_eq!(web.url_for("http"), Some(web.url()));
+    assert_eq!(web.url_for("nope"), None);
+    assert_eq!(web.name(), "fixtures-app");
+    assert_eq!(get(web.url(), "hello").await, "Hello World");
+    let status = web.stop().await.unwrap();
+    assert!(status.success(), "SIGTERM is a clean exit: {status:?}");
+}
+
+#[tokio::test]
+async fn health_and_identity_checks_pass_on_our_own_server() {
+    let web = fixtures()
+        .health_check("/health")
+        .identity_check("/whoami")
+        .spawn()
+        .await
+        .unwrap();
+    let whoami = get(web.url(), "whoami").await;
+    assert!(whoami.contains(web.instance_id()), "{whoami}");
+}
+
+#[tokio::test]
+async fn delayed_handshake_is_awaited() {
+    let started = Instant::now();
+    let web = fixtures()
+        .args(["--handshake-delay-ms", "300"])
+        .spawn()
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(get(web.url(), "hello").await, "Hello World");
+}
+
+#[tokio::test]
+async fn handshake_is_found_after_a_megabyte_of_noise_on_both_pipes() {
+    let web = fixtures()
+        .args([
+            "--stdout-bytes-before",
+            "1000000",
+            "--stderr-bytes-before",
+            "1000000",
+        ])
+        .spawn()
+        .await
+        .unwrap();
+    let logs = web.logs();
+    assert!(logs.total_bytes(Stream::Stdout) >= 1_000_000);
+    assert!(logs.total_bytes(Stream::Stderr) >= 1_000_000);
+    assert_eq!(get(web.url(), "hello").await, "Hello World");
+}
+
+#[tokio::test]
+async fn python_http_server_is_detected_by_regex() {
+    // python's stdout is block-buffered into a pipe; the harness sets PYTHONUNBUFFERED=1.
+    let py = Server::new("python3")
+        .args(["-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .ready(Ready::line(r"port (?P<port>\d+)").unwrap())
+        .ready_timeout(Duration::from_secs(10))
+        .spawn()
+        .await
+        .unwrap();
+    assert_eq!(py.url().host_str(), Some("127.0.0.1"));
+    let listing = get(py.url(), "").await;
+    assert!(listing.contains("Directory listing"), "{listing}");
+}
+
+#[tokio::test]
+async fn logs_keep_both_streams_and_echo_switch_is_accepted() {
+    let web = fixtures().echo_logs(false).spawn().await.unwrap();
+    let _ = get(web.url(), "hello").await;
+    let logs = web.logs();
+    assert!(
+        logs.stdout().any(|l| l.contains("\"harness\":1")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.stderr().next().is_some(),
+        "tracing logs on stderr: {logs:?}"
+    );
+}
