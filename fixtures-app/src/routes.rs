@@ -9,6 +9,9 @@ mod pages;
 mod testing;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::get;
 
 use crate::state::AppState;
@@ -36,5 +39,16 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/health", get(info::health))
         .route("/whoami", get(info::whoami))
+        .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Logs every request with its status, so a failed browser test's server log shows what the
+/// browser asked for.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    tracing::info!(%method, %uri, status = response.status().as_u16(), "request");
+    response
 }

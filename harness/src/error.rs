@@ -127,6 +127,79 @@ pub enum Error {
         /// The context.
         failure: Box<Failure>,
     },
+    /// `HARNESS_BROWSER` or `--browser` names a browser the harness does not know.
+    #[cfg(feature = "browser")]
+    #[error("unknown browser {given:?}; use chrome or firefox")]
+    UnknownBrowser {
+        /// The name given.
+        given: String,
+    },
+    /// The WebDriver driver program was not found.
+    #[cfg(feature = "browser")]
+    #[error("{program} not found for {browser}; looked in {looked}; install it with `{}`", browser.install_hint())]
+    DriverNotFound {
+        /// The browser.
+        browser: crate::Browser,
+        /// The driver program's name.
+        program: &'static str,
+        /// Where the harness looked.
+        looked: String,
+    },
+    /// The browser binary was not found.
+    #[cfg(feature = "browser")]
+    #[error("{browser} browser not found; looked in {looked}; install it with `{}`", browser.install_hint())]
+    BrowserNotFound {
+        /// The browser.
+        browser: crate::Browser,
+        /// Where the harness looked.
+        looked: String,
+    },
+    /// `WEBDRIVER_URL` is not a usable URL.
+    #[cfg(feature = "browser")]
+    #[error("WebDriver URL {url:?} is not usable: {reason}; expected e.g. http://127.0.0.1:4444/wd/hub")]
+    BadWebDriverUrl {
+        /// The URL given.
+        url: String,
+        /// Why not.
+        reason: String,
+    },
+    /// A temporary browser profile could not be created.
+    #[cfg(feature = "browser")]
+    #[error("failed to create a temporary browser profile")]
+    Profile {
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The WebDriver endpoint refused to open a session.
+    #[cfg(feature = "browser")]
+    #[error("failed to open a WebDriver session at {url}")]
+    NewSession {
+        /// The endpoint.
+        url: String,
+        /// Why.
+        #[source]
+        source: Box<fantoccini::error::NewSessionError>,
+    },
+    /// Opening a session took too long.
+    #[cfg(feature = "browser")]
+    #[error("opening a WebDriver session at {url} took longer than {timeout:?}")]
+    SessionTimeout {
+        /// The endpoint.
+        url: String,
+        /// The limit.
+        timeout: Duration,
+    },
+    /// A WebDriver command failed.
+    #[cfg(feature = "browser")]
+    #[error("failed to {action} over WebDriver")]
+    WebDriver {
+        /// What the harness was doing.
+        action: &'static str,
+        /// Why it failed.
+        #[source]
+        source: Box<fantoccini::error::CmdError>,
+    },
     /// Waiting for the server to exit failed.
     #[error("failed to wait for server `{name}`")]
     Wait {
@@ -151,6 +224,14 @@ impl fmt::Debug for Error {
 }
 
 impl Error {
+    #[cfg(feature = "browser")]
+    pub(crate) fn webdriver(action: &'static str, source: fantoccini::error::CmdError) -> Self {
+        Error::WebDriver {
+            action,
+            source: Box::new(source),
+        }
+    }
+
     /// The failure context, for errors that happened after the server started.
     pub fn failure(&self) -> Option<&Failure> {
         match self {

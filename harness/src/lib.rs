@@ -41,6 +41,8 @@
 
 pub mod handshake;
 
+#[cfg(feature = "browser")]
+pub mod browser;
 #[cfg(feature = "server")]
 mod checks;
 #[cfg(feature = "server")]
@@ -74,3 +76,5 @@ pub use ready::Ready;
 pub use server::{DEFAULT_GRACE, DEFAULT_READY_TIMEOUT, INSTANCE_ID_ENV, Server};
 #[cfg(feature = "server")]
 pub use shared::SharedServer;
+#[cfg(feature = "browser")]
+pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, SessionPool, e2e};

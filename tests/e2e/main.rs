@@ -1,1 +1,12 @@
-//! Browser end-to-end suite against fixtures-app (see the browser issue).
+//! The browser end-to-end suite, against fixtures-app.
+//!
+//! Chrome by default; `HARNESS_BROWSER=firefox` runs the same tests on Firefox, and `WEBDRIVER_URL`
+//! runs them through a remote endpoint such as a Selenium Grid. One fixtures-app and one driver
+//! serve the whole test binary; every test gets its own fresh browser session.
+
+mod artifacts;
+mod forms;
+mod isolation;
+mod login;
+mod pages;
+mod support;

@@ -1,0 +1,32 @@
+//! Browsers: WebDriver drivers on port 0, isolated fantoccini sessions, a pool, failure artifacts.
+//!
+//! ```no_run
+//! use harness::{Driver, Server};
+//! use fantoccini::Locator;
+//!
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! let web = Server::cargo_bin("fixtures-app")?.spawn().await?;
+//! let driver = Driver::from_env().await?; // HARNESS_BROWSER=chrome|firefox, or WEBDRIVER_URL
+//! let session = driver.session().await?;
+//! session.goto(web.url().join("counter")?.as_str()).await?;
+//! session.find(Locator::Id("increment")).await?.click().await?;
+//! session.close().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! fantoccini runs each session on a background task of the runtime that created it. The harness
+//! creates every session on its own small runtime (one thread, for the life of the process), so a
+//! [`Driver`] shared through a `static` and a [`SessionPool`] work from any test's runtime.
+
+mod artifacts;
+mod driver;
+mod kind;
+mod pool;
+mod runtime;
+mod session;
+
+pub use artifacts::{BoxError, E2e, E2eContext, artifacts_root, e2e};
+pub use driver::Driver;
+pub use kind::Browser;
+pub use pool::{PooledSession, SessionPool};
+pub use session::{Session, WINDOW_SIZE};

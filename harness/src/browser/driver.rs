@@ -1,0 +1,144 @@
+//! [`Driver`]: chromedriver or geckodriver on port 0, or a remote WebDriver endpoint.
+
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+use url::Url;
+
+use super::kind::Browser;
+use super::session::{Session, SessionSpec};
+use crate::{Error, Ready, Server, ServerHandle};
+
+/// A WebDriver endpoint: a driver process the harness started, or a remote one (Selenium Grid).
+///
+/// One driver serves many concurrent sessions, so a test binary needs only one; see
+/// [`Driver::shared`].
+#[derive(Debug)]
+pub struct Driver {
+    spec: SessionSpec,
+    process: Option<ServerHandle>,
+}
+
+impl Driver {
+    /// Starts the driver for `browser` on an OS-assigned port, after finding it and the browser.
+    ///
+    /// chromedriver runs with `--port=0` and is ready at `ChromeDriver was started successfully on
+    /// port N.`; geckodriver with `--port 0 --websocket-port 0 --host 127.0.0.1` (its BiDi port
+    /// would default to a fixed 9222) and is ready at `Listening on IP:N`. The driver and the
+    /// browsers it starts share its process group, so they are cleaned up together, even if this
+    /// process is killed. A missing driver or browser is an error that says where the harness
+    /// looked and the install command.
+    pub async fn start(browser: Browser) -> Result<Self, Error> {
+        let program = browser.find_driver()?;
+        let binary = browser.find_binary()?;
+        let process = driver_server(browser, &program).spawn().await?;
+        let mut spec = SessionSpec::new(browser, process.url().clone(), Some(binary));
+        if browser == Browser::Firefox {
+            // geckodriver serves one session at a time, so each session gets its own.
+            spec.own_driver = Some(program);
+        }
+        Ok(Self {
+            spec,
+            process: Some(process),
+        })
+    }
+
+    /// A remote WebDriver endpoint such as a Selenium Grid hub (`http://host:4444/wd/hub`).
+    /// Starts nothing. The browser binary is passed to the remote end only when
+    /// `$CHROME_BIN`/`$FIREFOX_BIN` is set.
+    pub fn remote(url: &str, browser: Browser) -> Result<Self, Error> {
+        let bad = |reason: &str| Error::BadWebDriverUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad("the scheme must be http or https"));
+        }
+        if parsed.host_str() == Some("localhost") {
+            // `localhost` may resolve to ::1 while the endpoint listens on 127.0.0.1 only.
+            parsed
+                .set_host(Some("127.0.0.1"))
+                .map_err(|e| bad(&e.to_string()))?;
+        }
+        if !parsed.path().ends_with('/') {
+            let path = format!("{}/", parsed.path());
+            parsed.set_path(&path);
+        }
+        let binary = std::env::var_os(browser.binary_env()).map(Into::into);
+        Ok(Self {
+            spec: SessionSpec::new(browser, parsed, binary),
+            process: None,
+        })
+    }
+
+    /// `WEBDRIVER_URL` if set (a remote endpoint; nothing is started), else a driver for
+    /// `HARNESS_BROWSER` (`chrome` by default).
+    pub async fn from_env() -> Result<Self, Error> {
+        let browser = Browser::from_env()?;
+        match std::env::var("WEBDRIVER_URL") {
+            Ok(url) if !url.trim().is_empty() => Self::remote(url.trim(), browser),
+            _ => Self::start(browser).await,
+        }
+    }
+
+    /// One [`from_env`](Self::from_env) driver for the whole test binary, started on first use.
+    ///
+    /// It lives in a `static`, so it is never dropped: when the test binary exits, the harness's
+    /// death-proof cleanup ends the driver and every browser it started.
+    pub async fn shared() -> Result<&'static Self, Error> {
+        static SHARED: OnceCell<Driver> = OnceCell::const_new();
+        SHARED.get_or_try_init(Self::from_env).await
+    }
+
+    /// Opens a new session: a fresh browser with a fresh temporary profile. See [`Session`].
+    ///
+    /// chromedriver serves any number of concurrent sessions. geckodriver serves one at a time, so
+    /// on a local Firefox driver each session starts (and ends with) a geckodriver of its own.
+    pub async fn session(&self) -> Result<Session, Error> {
+        Session::open(self.spec.clone()).await
+    }
+
+    /// The WebDriver endpoint.
+    pub fn url(&self) -> &Url {
+        &self.spec.url
+    }
+
+    /// The browser this driver drives.
+    pub fn browser(&self) -> Browser {
+        self.spec.browser
+    }
+
+    /// The driver process, unless the endpoint is remote.
+    pub fn process(&self) -> Option<&ServerHandle> {
+        self.process.as_ref()
+    }
+
+    pub(crate) fn spec(&self) -> &SessionSpec {
+        &self.spec
+    }
+
+    /// Stops the driver process (and with it every browser it started), if the harness started it.
+    pub async fn stop(self) -> Result<(), Error> {
+        if let Some(process) = self.process {
+            process.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+/// The driver program as a [`Server`] on port 0, ready at its own "listening" line.
+pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Server {
+    let server = match browser {
+        Browser::Chrome => Server::new(program)
+            .arg("--port=0")
+            .ready(Ready::chromedriver()),
+        Browser::Firefox => Server::new(program)
+            .args(["--port", "0", "--websocket-port", "0", "--host", "127.0.0.1"])
+            .ready(Ready::geckodriver()),
+    };
+    server
+        .name(browser.driver_program())
+        .ready_timeout(Duration::from_secs(30))
+        .grace(Duration::from_secs(2))
+}

@@ -1,0 +1,267 @@
+//! [`Session`]: one isolated browser, driven through fantoccini.
+
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use url::Url;
+
+use super::driver::driver_server;
+use super::kind::Browser;
+use super::runtime;
+use crate::{Error, ServerHandle};
+
+/// The window size every session starts with, so screenshots and layouts are reproducible.
+pub const WINDOW_SIZE: (u32, u32) = (1280, 800);
+
+/// How long opening a session may take (a cold browser start on a loaded CI machine).
+const OPEN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a new session needs: the endpoint and the browser's options.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionSpec {
+    pub(crate) browser: Browser,
+    pub(crate) url: Url,
+    binary: Option<PathBuf>,
+    /// A driver program to start for each session (geckodriver serves one session at a time).
+    pub(crate) own_driver: Option<PathBuf>,
+}
+
+impl SessionSpec {
+    pub(crate) fn new(browser: Browser, url: Url, binary: Option<PathBuf>) -> Self {
+        Self {
+            browser,
+            url,
+            binary,
+            own_driver: None,
+        }
+    }
+
+    fn capabilities(&self, profile: &std::path::Path) -> Capabilities {
+        let headful = std::env::var_os("HARNESS_HEADFUL").is_some_and(|v| v != "0" && !v.is_empty());
+        let (width, height) = WINDOW_SIZE;
+        let caps = match self.browser {
+            Browser::Chrome => {
+                let mut args = vec![
+                    format!("--user-data-dir={}", profile.display()),
+                    format!("--window-size={width},{height}"),
+                    "--no-first-run".into(),
+                    "--no-default-browser-check".into(),
+                    "--disable-background-networking".into(),
+                    "--disable-component-update".into(),
+                    "--disable-sync".into(),
+                    "--disable-quic".into(),
+                    "--disable-dev-shm-usage".into(),
+                    "--disable-gpu".into(),
+                ];
+                if !headful {
+                    args.push("--headless".into());
+                }
+                if is_root() {
+                    // Chrome's sandbox refuses to run as root; only then is it turned off.
+                    args.push("--no-sandbox".into());
+                }
+                let mut options = json!({ "args": args });
+                if let Some(binary) = &self.binary {
+                    options["binary"] = json!(binary);
+                }
+                json!({
+                    "browserName": "chrome",
+                    "goog:chromeOptions": options,
+                    "goog:loggingPrefs": { "browser": "ALL" },
+                })
+            }
+            Browser::Firefox => {
+                let mut args = vec!["-profile".to_owned(), profile.display().to_string()];
+                if !headful {
+                    args.push("-headless".into());
+                }
+                let mut options = json!({
+                    "args": args,
+                    "prefs": {
+                        "app.update.enabled": false,
+                        "browser.shell.checkDefaultBrowser": false,
+                        "datareporting.policy.dataSubmissionEnabled": false,
+                        "network.captive-portal-service.enabled": false,
+                        "network.connectivity-service.enabled": false,
+                        "toolkit.telemetry.enabled": false,
+                    },
+                });
+                if let Some(binary) = &self.binary {
+                    options["binary"] = json!(binary);
+                }
+                json!({ "browserName": "firefox", "moz:firefoxOptions": options })
+            }
+        };
+        match caps {
+            Value::Object(map) => map,
+            _ => unreachable!("built as an object"),
+        }
+    }
+}
+
+fn is_root() -> bool {
+    #[cfg(unix)]
+    return rustix::process::geteuid().is_root();
+    #[cfg(not(unix))]
+    false
+}
+
+/// An open WebDriver session; derefs to a [`fantoccini::Client`].
+///
+/// Each session gets a fresh temporary browser profile, headless unless `HARNESS_HEADFUL=1`, and
+/// the window size [`WINDOW_SIZE`]. Chrome runs with background networking, component updates,
+/// first-run screens and sync turned off, and with `--no-sandbox` only when running as root.
+///
+/// Call [`close`](Self::close) when done. Dropping an open session closes it in the background and
+/// then deletes its profile.
+#[derive(Debug)]
+pub struct Session {
+    client: Option<Client>,
+    profile: Option<TempDir>,
+    browser: Browser,
+    endpoint: Url,
+    driver: Option<ServerHandle>,
+}
+
+impl Session {
+    pub(crate) async fn open(spec: SessionSpec) -> Result<Self, Error> {
+        let profile = tempfile::Builder::new()
+            .prefix(&format!("harness-{}-", spec.browser))
+            .tempdir()
+            .map_err(|source| Error::Profile { source })?;
+        let caps = spec.capabilities(profile.path());
+        let driver = match &spec.own_driver {
+            Some(program) => Some(driver_server(spec.browser, program).spawn().await?),
+            None => None,
+        };
+        let endpoint = driver.as_ref().map_or(&spec.url, |d| d.url()).clone();
+        let url = endpoint.clone();
+        let firefox = spec.browser == Browser::Firefox;
+        let client = runtime::run(async move {
+            let connect = async {
+                let mut builder = ClientBuilder::new(HttpConnector::new());
+                builder.capabilities(caps);
+                let client = builder.connect(url.as_str()).await.map_err(|source| {
+                    Error::NewSession {
+                        url: url.to_string(),
+                        source: Box::new(source),
+                    }
+                })?;
+                if firefox {
+                    let (w, h) = WINDOW_SIZE;
+                    client
+                        .set_window_size(w, h)
+                        .await
+                        .map_err(|e| Error::webdriver("set the window size", e))?;
+                }
+                Ok(client)
+            };
+            tokio::time::timeout(OPEN_TIMEOUT, connect)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::SessionTimeout {
+                        url: url.to_string(),
+                        timeout: OPEN_TIMEOUT,
+                    })
+                })
+        })
+        .await?;
+        Ok(Self {
+            client: Some(client),
+            profile: Some(profile),
+            browser: spec.browser,
+            endpoint,
+            driver,
+        })
+    }
+
+    /// The fantoccini client (also reachable through `Deref`).
+    pub fn client(&self) -> &Client {
+        self.client.as_ref().expect("an open session has a client")
+    }
+
+    /// The browser this session runs.
+    pub fn browser(&self) -> Browser {
+        self.browser
+    }
+
+    /// The WebDriver endpoint this session lives on.
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    /// The browser's console messages so far, where the driver exposes them (chromedriver does;
+    /// geckodriver does not, and then this is `None`).
+    pub async fn console_log(&self) -> Option<Vec<String>> {
+        if self.browser != Browser::Chrome {
+            return None;
+        }
+        let id = self.client().session_id().await.ok()??;
+        let url = self.endpoint.join(&format!("session/{id}/se/log")).ok()?;
+        let response = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .ok()?
+            .post(url)
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .ok()?;
+        let body: Value = response.json().await.ok()?;
+        let entries = body.get("value")?.as_array()?;
+        Some(
+            entries
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        e["level"].as_str().unwrap_or("?"),
+                        e["message"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Closes the browser and deletes its profile.
+    pub async fn close(mut self) -> Result<(), Error> {
+        let client = self.client.take().expect("an open session has a client");
+        let profile = self.profile.take();
+        let driver = self.driver.take();
+        let closed = runtime::run(async move { client.close().await }).await;
+        if let Some(driver) = driver {
+            let _ = driver.stop().await;
+        }
+        drop(profile);
+        closed.map_err(|e| Error::webdriver("close the session", e))
+    }
+}
+
+impl Deref for Session {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        self.client()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let profile = self.profile.take();
+            let driver = self.driver.take();
+            runtime::detach(async move {
+                let _ = client.close().await;
+                drop(driver);
+                drop(profile);
+            });
+        }
+    }
+}
