@@ -66,6 +66,12 @@ pub enum Error {
         /// The regex as given.
         regex: String,
     },
+    /// A feature this platform does not have.
+    #[error("{what} is not supported on this platform")]
+    Unsupported {
+        /// What was asked for.
+        what: &'static str,
+    },
     /// A health-check or identity path that cannot be joined to a URL.
     #[error("check path {path:?} is not a valid URL path")]
     BadPath {
@@ -156,7 +162,9 @@ pub enum Error {
     },
     /// `WEBDRIVER_URL` is not a usable URL.
     #[cfg(feature = "browser")]
-    #[error("WebDriver URL {url:?} is not usable: {reason}; expected e.g. http://127.0.0.1:4444/wd/hub")]
+    #[error(
+        "WebDriver URL {url:?} is not usable: {reason}; expected e.g. http://127.0.0.1:4444/wd/hub"
+    )]
     BadWebDriverUrl {
         /// The URL given.
         url: String,

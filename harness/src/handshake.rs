@@ -368,11 +368,11 @@ pub fn line<N: AsRef<str>>(
             )
         })
         .collect();
-    let mut obj = Map::new();
-    obj.insert(KEY.into(), Value::from(VERSION));
-    obj.insert("pid".into(), Value::from(pid));
-    obj.insert("listening".into(), Value::Object(listening));
-    Value::Object(obj).to_string()
+    // Written by hand to keep the documented field order (serde_json sorts map keys).
+    format!(
+        "{{\"{KEY}\":{VERSION},\"pid\":{pid},\"listening\":{}}}",
+        Value::Object(listening)
+    )
 }
 
 /// Prints the handshake line for this process's bound listeners on stdout and flushes it.

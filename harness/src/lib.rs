@@ -1,7 +1,7 @@
 //! Start test servers and WebDriver sessions on OS-assigned ports, so parallel end-to-end suites never
 //! collide.
 //!
-//! A server binds port 0 and prints one [handshake](handshake) line saying where it listens; the
+//! A server binds port 0 and prints one [`handshake`] line saying where it listens; the
 //! harness launches it, reads that line, and hands the test its base URL. Every process the harness
 //! starts is gone when the test ends, panics, or its process is killed (see [`process`'s
 //! guarantees](crate#cleanup-guarantees)).
@@ -45,10 +45,14 @@ pub mod handshake;
 pub mod browser;
 #[cfg(feature = "server")]
 mod checks;
+#[cfg(feature = "cli")]
+pub mod cli;
 #[cfg(feature = "server")]
 mod error;
 #[cfg(feature = "server")]
 mod handle;
+#[cfg(all(feature = "server", target_os = "linux"))]
+mod listening;
 #[cfg(feature = "server")]
 mod locate;
 #[cfg(feature = "server")]
@@ -64,6 +68,8 @@ mod server;
 #[cfg(feature = "server")]
 mod shared;
 
+#[cfg(feature = "browser")]
+pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, SessionPool, e2e};
 #[cfg(feature = "server")]
 pub use error::{Error, Failure, TAIL_LINES};
 #[cfg(feature = "server")]
@@ -76,5 +82,3 @@ pub use ready::Ready;
 pub use server::{DEFAULT_GRACE, DEFAULT_READY_TIMEOUT, INSTANCE_ID_ENV, Server};
 #[cfg(feature = "server")]
 pub use shared::SharedServer;
-#[cfg(feature = "browser")]
-pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, SessionPool, e2e};

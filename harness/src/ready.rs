@@ -27,6 +27,7 @@ pub struct Ready(Kind);
 enum Kind {
     Handshake,
     Line(Regex),
+    Listening,
 }
 
 /// What a readiness rule made of one line.
@@ -74,6 +75,18 @@ impl Ready {
         Self::line(r"Listening on (?P<url>\S+:\d+)").expect("valid preset")
     }
 
+    /// The first TCP port the server process listens on, learned from the OS (Linux only: read from
+    /// `/proc`, checked every 20 ms, since there is no event for it). For servers that print nothing
+    /// usable, such as a Selenium 3 hub started with `-port 0`, which binds a free port and logs `0`.
+    pub fn listening() -> Self {
+        Self(Kind::Listening)
+    }
+
+    /// Whether the rule is found by watching the process rather than reading its output.
+    pub(crate) fn is_listening(&self) -> bool {
+        matches!(self.0, Kind::Listening)
+    }
+
     /// Whether this rule reads stderr as well as stdout.
     pub(crate) fn reads_stderr(&self) -> bool {
         matches!(self.0, Kind::Line(_))
@@ -109,6 +122,7 @@ impl Ready {
                     None => Seen::Nothing,
                 }
             }
+            Kind::Listening => Seen::Nothing,
         }
     }
 }
@@ -131,6 +145,21 @@ fn url_from_capture(text: &str) -> Option<Url> {
     }
     url.port_or_known_default()?;
     Some(url)
+}
+
+/// The `http` listener map for a socket address, connecting on loopback when it is unspecified.
+pub(crate) fn listener_url(addr: std::net::SocketAddr) -> BTreeMap<String, Url> {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    let url = Url::parse(&format!(
+        "http://{}/",
+        std::net::SocketAddr::new(ip, addr.port())
+    ))
+    .expect("a socket address makes a URL");
+    BTreeMap::from([("http".to_owned(), url)])
 }
 
 #[cfg(test)]

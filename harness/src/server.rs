@@ -204,6 +204,11 @@ impl Server {
         if self.ready_timeout.is_zero() {
             return Err(Error::ZeroTimeout);
         }
+        if self.ready.is_listening() && !cfg!(target_os = "linux") {
+            return Err(Error::Unsupported {
+                what: "Ready::listening (it reads /proc)",
+            });
+        }
         self.checks.validate()?;
         Ok(program)
     }
@@ -293,9 +298,22 @@ impl Server {
         deadline: tokio::time::Instant,
     ) -> Result<std::collections::BTreeMap<String, url::Url>, Error> {
         let monitor = handle.monitor();
+        let listening = async {
+            if !self.ready.is_listening() {
+                return std::future::pending().await;
+            }
+            loop {
+                #[cfg(target_os = "linux")]
+                if let Some(addr) = crate::listening::listening_addr(handle.pid()) {
+                    return Phase::Ready(crate::ready::listener_url(addr));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
         let settled = tokio::select! {
             biased;
             phase = monitor.settled() => Some(phase),
+            phase = listening => Some(phase),
             _ = monitor.exited() => None,
             () = tokio::time::sleep_until(deadline) => {
                 handle.kill_group();

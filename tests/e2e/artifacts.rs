@@ -19,7 +19,8 @@ async fn deliberately_failing() {
         .run(|ctx| async move {
             let c = &ctx.client;
             c.goto(ctx.url("counter").as_str()).await?;
-            c.execute("console.error('harness artifact probe')", vec![]).await?;
+            c.execute("console.error('harness artifact probe')", vec![])
+                .await?;
             c.find(Locator::Id("increment")).await?.click().await?;
             let count = c.find(Locator::Id("count")).await?.text().await?;
             assert_eq!(count, "42", "deliberate failure");
@@ -38,18 +39,30 @@ fn failing_test_writes_every_artifact() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the deliberate failure failed: {stderr}");
+    assert!(
+        !out.status.success(),
+        "the deliberate failure failed: {stderr}"
+    );
     let folder = dir.path().join("artifacts__deliberately_failing");
-    assert!(stderr.contains(&folder.display().to_string()), "path printed: {stderr}");
+    assert!(
+        stderr.contains(&folder.display().to_string()),
+        "path printed: {stderr}"
+    );
 
     let read = |name: &str| {
         std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("{name}: {e}; stderr: {stderr}"))
     };
-    assert!(read("screenshot.png").starts_with(b"\x89PNG"), "a PNG screenshot");
+    assert!(
+        read("screenshot.png").starts_with(b"\x89PNG"),
+        "a PNG screenshot"
+    );
     let html = String::from_utf8(read("page.html")).unwrap();
     assert!(html.contains("id=\"increment\""), "{html}");
     let url = String::from_utf8(read("url.txt")).unwrap();
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/counter"), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/counter"),
+        "{url}"
+    );
     let error = String::from_utf8(read("error.txt")).unwrap();
     assert!(error.contains("deliberate failure"), "{error}");
     let server_log = String::from_utf8(read("server.log")).unwrap();

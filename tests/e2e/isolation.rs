@@ -14,15 +14,31 @@ async fn two_parallel_sessions_do_not_share_cookies() {
 
     let result: Result<(), Box<dyn std::error::Error>> = async {
         tokio::try_join!(a.goto(login.as_str()), b.goto(login.as_str()))?;
-        a.execute("document.cookie = 'flavour=a-only; path=/'", vec![]).await?;
-        a.find(Locator::Id("username")).await?.send_keys("alice").await?;
-        a.find(Locator::Id("password")).await?.send_keys("hunter2").await?;
+        a.execute("document.cookie = 'flavour=a-only; path=/'", vec![])
+            .await?;
+        a.find(Locator::Id("username"))
+            .await?
+            .send_keys("alice")
+            .await?;
+        a.find(Locator::Id("password"))
+            .await?
+            .send_keys("hunter2")
+            .await?;
         a.find(Locator::Id("login")).await?.click().await?;
-        a.wait().at_most(WAIT).for_element(Locator::Id("user")).await?;
+        a.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Id("user"))
+            .await?;
 
         assert!(a.get_named_cookie("flavour").await.is_ok());
-        assert!(b.get_named_cookie("flavour").await.is_err(), "b sees a's cookie");
-        assert!(b.get_named_cookie("session").await.is_err(), "b sees a's session");
+        assert!(
+            b.get_named_cookie("flavour").await.is_err(),
+            "b sees a's cookie"
+        );
+        assert!(
+            b.get_named_cookie("session").await.is_err(),
+            "b sees a's session"
+        );
         b.goto(account.as_str()).await?;
         b.wait().at_most(WAIT).for_url(&login).await?;
         Ok(())

@@ -12,12 +12,25 @@ async fn login_and_logout_with_a_cookie_session() {
             c.goto(ctx.url("account").as_str()).await?;
             c.wait().at_most(WAIT).for_url(&ctx.url("login")).await?;
 
-            c.find(Locator::Id("username")).await?.send_keys("ada").await?;
-            c.find(Locator::Id("password")).await?.send_keys("hunter2").await?;
+            c.find(Locator::Id("username"))
+                .await?
+                .send_keys("ada")
+                .await?;
+            c.find(Locator::Id("password"))
+                .await?
+                .send_keys("hunter2")
+                .await?;
             c.find(Locator::Id("login")).await?.click().await?;
-            let user = c.wait().at_most(WAIT).for_element(Locator::Id("user")).await?;
+            let user = c
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::Id("user"))
+                .await?;
             assert_eq!(user.text().await?, "Signed in as ada");
-            assert!(c.get_named_cookie("session").await.is_ok(), "session cookie set");
+            assert!(
+                c.get_named_cookie("session").await.is_ok(),
+                "session cookie set"
+            );
 
             c.find(Locator::Id("logout")).await?.click().await?;
             c.wait().at_most(WAIT).for_url(&ctx.url("login")).await?;
@@ -34,11 +47,23 @@ async fn wrong_password_is_refused() {
         .run(|ctx| async move {
             let c = &ctx.client;
             c.goto(ctx.url("login").as_str()).await?;
-            c.find(Locator::Id("username")).await?.send_keys("ada").await?;
-            c.find(Locator::Id("password")).await?.send_keys("wrong").await?;
+            c.find(Locator::Id("username"))
+                .await?
+                .send_keys("ada")
+                .await?;
+            c.find(Locator::Id("password"))
+                .await?
+                .send_keys("wrong")
+                .await?;
             c.find(Locator::Id("login")).await?.click().await?;
-            c.wait().at_most(WAIT).for_element(Locator::Id("error")).await?;
-            assert!(c.get_named_cookie("session").await.is_err(), "no session cookie");
+            c.wait()
+                .at_most(WAIT)
+                .for_element(Locator::Id("error"))
+                .await?;
+            assert!(
+                c.get_named_cookie("session").await.is_err(),
+                "no session cookie"
+            );
             Ok(())
         })
         .await;

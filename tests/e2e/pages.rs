@@ -34,7 +34,10 @@ async fn counter_increments_on_click() {
             for expected in 1..=3 {
                 button.click().await?;
                 let xpath = format!("//span[@id='count' and text()='{expected}']");
-                c.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await?;
+                c.wait()
+                    .at_most(WAIT)
+                    .for_element(Locator::XPath(&xpath))
+                    .await?;
             }
             assert_eq!(count.text().await?, "3");
             Ok(())
@@ -49,7 +52,11 @@ async fn slow_page_is_waited_for() {
             let c = &ctx.client;
             let started = Instant::now();
             c.goto(ctx.url("slow?ms=1200").as_str()).await?;
-            let done = c.wait().at_most(WAIT).for_element(Locator::Id("slow-done")).await?;
+            let done = c
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::Id("slow-done"))
+                .await?;
             assert_eq!(done.text().await?, "done after 1200 ms");
             assert!(started.elapsed() >= Duration::from_millis(1200));
             Ok(())

@@ -1,3 +1,5 @@
-//! The `harness` command-line tool (see the CLI issue).
+//! The `harness` command-line tool; everything lives in [`harness::cli`].
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    harness::cli::main()
+}

@@ -25,7 +25,9 @@ pub fn artifacts_root() -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .or_else(|| crate::locate::cargo_target_dir().and_then(|d| d.parent().map(Path::to_path_buf)))
+        .or_else(|| {
+            crate::locate::cargo_target_dir().and_then(|d| d.parent().map(Path::to_path_buf))
+        })
         .unwrap_or_else(|| PathBuf::from("target"));
     target.join("harness-artifacts")
 }
@@ -78,7 +80,9 @@ pub struct E2eContext {
 impl E2eContext {
     /// `path` joined to the server's base URL.
     pub fn url(&self, path: &str) -> Url {
-        self.base.join(path).expect("a relative path joins a base URL")
+        self.base
+            .join(path)
+            .expect("a relative path joins a base URL")
     }
 }
 
@@ -138,7 +142,8 @@ impl<'a> E2e<'a> {
             Some(pool) => pool.acquire().await.map(Lease::Pooled),
             None => driver.session().await.map(Lease::Fresh),
         };
-        let lease = lease.unwrap_or_else(|e| panic!("harness: no session for test `{name}`: {e:?}"));
+        let lease =
+            lease.unwrap_or_else(|e| panic!("harness: no session for test `{name}`: {e:?}"));
         let started = SystemTime::now();
         let ctx = E2eContext {
             client: lease.session().client().clone(),
@@ -158,8 +163,14 @@ impl<'a> E2e<'a> {
         if let Some(message) = &failure {
             let dir = artifacts_root().join(sanitize(&name));
             match write_artifacts(&dir, lease.session(), self.server, started, message).await {
-                Ok(()) => eprintln!("harness: test `{name}` failed; artifacts in {}", dir.display()),
-                Err(e) => eprintln!("harness: test `{name}` failed; writing artifacts to {} failed: {e}", dir.display()),
+                Ok(()) => eprintln!(
+                    "harness: test `{name}` failed; artifacts in {}",
+                    dir.display()
+                ),
+                Err(e) => eprintln!(
+                    "harness: test `{name}` failed; writing artifacts to {} failed: {e}",
+                    dir.display()
+                ),
             }
         }
         match lease {
@@ -215,7 +226,10 @@ async fn write_artifacts(
     let console = match session.console_log().await {
         Some(lines) if lines.is_empty() => "(no console messages)\n".to_owned(),
         Some(lines) => lines.join("\n") + "\n",
-        None => format!("({} does not expose the browser console log)\n", session.browser()),
+        None => format!(
+            "({} does not expose the browser console log)\n",
+            session.browser()
+        ),
     };
     std::fs::write(dir.join("console.log"), console)?;
     let mut log = String::new();
@@ -236,7 +250,13 @@ fn current_test_name() -> String {
 fn sanitize(name: &str) -> String {
     name.replace("::", "__")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -134,7 +134,14 @@ pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Serv
             .arg("--port=0")
             .ready(Ready::chromedriver()),
         Browser::Firefox => Server::new(program)
-            .args(["--port", "0", "--websocket-port", "0", "--host", "127.0.0.1"])
+            .args([
+                "--port",
+                "0",
+                "--websocket-port",
+                "0",
+                "--host",
+                "127.0.0.1",
+            ])
             .ready(Ready::geckodriver()),
     };
     server

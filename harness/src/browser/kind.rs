@@ -97,8 +97,10 @@ impl Browser {
 
     /// Finds the browser binary: `$CHROME_BIN`/`$FIREFOX_BIN`, then `PATH`.
     pub(crate) fn find_binary(self) -> Result<PathBuf, Error> {
-        find(self.binary_env(), self.binary_names(), &[])
-            .map_err(|looked| Error::BrowserNotFound { browser: self, looked })
+        find(self.binary_env(), self.binary_names(), &[]).map_err(|looked| Error::BrowserNotFound {
+            browser: self,
+            looked,
+        })
     }
 }
 
@@ -145,7 +147,9 @@ impl FromStr for Browser {
         match s.trim().to_ascii_lowercase().as_str() {
             "chrome" | "chromium" => Ok(Browser::Chrome),
             "firefox" => Ok(Browser::Firefox),
-            _ => Err(Error::UnknownBrowser { given: s.to_owned() }),
+            _ => Err(Error::UnknownBrowser {
+                given: s.to_owned(),
+            }),
         }
     }
 }
@@ -166,13 +170,19 @@ mod tests {
     #[test]
     fn missing_driver_lists_where_it_looked_and_how_to_install() {
         let e = find("HARNESS_TEST_NO_SUCH_VAR", &["no-such-driver"], &[]).unwrap_err();
-        assert!(e.contains("$HARNESS_TEST_NO_SUCH_VAR (unset), then no-such-driver in"), "{e}");
+        assert!(
+            e.contains("$HARNESS_TEST_NO_SUCH_VAR (unset), then no-such-driver in"),
+            "{e}"
+        );
         let e = Error::DriverNotFound {
             browser: Browser::Firefox,
             program: "geckodriver",
             looked: e,
         }
         .to_string();
-        assert!(e.contains("apt-get install firefox-esr && cargo install geckodriver"), "{e}");
+        assert!(
+            e.contains("apt-get install firefox-esr && cargo install geckodriver"),
+            "{e}"
+        );
     }
 }

@@ -63,7 +63,9 @@ impl SessionPool {
             match reset(&session).await {
                 Ok(()) => return Ok(self.wrap(session)),
                 Err(e) => {
-                    tracing::debug!("harness: pooled session failed its reset ({e}); opening a new one");
+                    tracing::debug!(
+                        "harness: pooled session failed its reset ({e}); opening a new one"
+                    );
                     let _ = session.close().await;
                 }
             }
@@ -110,7 +112,10 @@ async fn reset(session: &Session) -> Result<(), Error> {
                     .switch_to_window(window.clone())
                     .await
                     .map_err(step("switch window"))?;
-                client.close_window().await.map_err(step("close a window"))?;
+                client
+                    .close_window()
+                    .await
+                    .map_err(step("close a window"))?;
             }
             client
                 .switch_to_window(first.clone())
@@ -128,7 +133,10 @@ async fn reset(session: &Session) -> Result<(), Error> {
         if chrome {
             clear_all_chrome_cookies(&client, &devtools).await;
         }
-        client.goto("about:blank").await.map_err(step("open about:blank"))
+        client
+            .goto("about:blank")
+            .await
+            .map_err(step("open about:blank"))
     })
     .await
 }

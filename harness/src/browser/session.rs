@@ -43,7 +43,8 @@ impl SessionSpec {
     }
 
     fn capabilities(&self, profile: &std::path::Path) -> Capabilities {
-        let headful = std::env::var_os("HARNESS_HEADFUL").is_some_and(|v| v != "0" && !v.is_empty());
+        let headful =
+            std::env::var_os("HARNESS_HEADFUL").is_some_and(|v| v != "0" && !v.is_empty());
         let (width, height) = WINDOW_SIZE;
         let caps = match self.browser {
             Browser::Chrome => {
@@ -144,24 +145,25 @@ impl Session {
         let url = endpoint.clone();
         let firefox = spec.browser == Browser::Firefox;
         let client = runtime::run(async move {
-            let connect = async {
-                let mut builder = ClientBuilder::new(HttpConnector::new());
-                builder.capabilities(caps);
-                let client = builder.connect(url.as_str()).await.map_err(|source| {
-                    Error::NewSession {
-                        url: url.to_string(),
-                        source: Box::new(source),
+            let connect =
+                async {
+                    let mut builder = ClientBuilder::new(HttpConnector::new());
+                    builder.capabilities(caps);
+                    let client = builder.connect(url.as_str()).await.map_err(|source| {
+                        Error::NewSession {
+                            url: url.to_string(),
+                            source: Box::new(source),
+                        }
+                    })?;
+                    if firefox {
+                        let (w, h) = WINDOW_SIZE;
+                        client
+                            .set_window_size(w, h)
+                            .await
+                            .map_err(|e| Error::webdriver("set the window size", e))?;
                     }
-                })?;
-                if firefox {
-                    let (w, h) = WINDOW_SIZE;
-                    client
-                        .set_window_size(w, h)
-                        .await
-                        .map_err(|e| Error::webdriver("set the window size", e))?;
-                }
-                Ok(client)
-            };
+                    Ok(client)
+                };
             tokio::time::timeout(OPEN_TIMEOUT, connect)
                 .await
                 .unwrap_or_else(|_| {

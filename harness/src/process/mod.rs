@@ -26,4 +26,6 @@ mod os;
 #[cfg(unix)]
 mod watchdog;
 
+#[cfg(feature = "cli")]
+pub(crate) use os::tie_to_parent;
 pub(crate) use os::{Group, configure, describe_status, spawn, wait_exit};

@@ -19,6 +19,20 @@ pub(crate) fn configure(cmd: &mut Command, keep: bool) {
     let _ = keep;
 }
 
+/// Ties `cmd` to this process's life without giving it a process group of its own: on Linux it
+/// gets `PR_SET_PDEATHSIG = SIGKILL`; elsewhere nothing (there is no parent-death signal). Used by
+/// the `harness run` CLI for a test command that must stay in the terminal's foreground group.
+#[cfg_attr(
+    not(feature = "cli"),
+    expect(dead_code, reason = "used by the CLI only")
+)]
+pub(crate) fn tie_to_parent(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    arm_parent_death_signal(cmd);
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
+}
+
 #[cfg(target_os = "linux")]
 #[expect(
     unsafe_code,
@@ -63,6 +77,15 @@ impl Group {
     /// Asks every process of the group to stop (SIGTERM).
     pub(crate) fn terminate(&self) {
         let _ = rustix::process::kill_process_group(self.pgid, Signal::TERM);
+    }
+
+    /// Sends SIGINT to every process of the group, as a terminal's Ctrl-C would.
+    #[cfg_attr(
+        not(feature = "cli"),
+        expect(dead_code, reason = "used by the CLI only")
+    )]
+    pub(crate) fn interrupt(&self) {
+        let _ = rustix::process::kill_process_group(self.pgid, Signal::INT);
     }
 
     /// Kills every process of the group (SIGKILL). Safe to call until the leader is reaped.
@@ -160,7 +183,14 @@ pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
                 .name("harness-spawner".into())
                 .spawn(move || {
                     for (mut cmd, reply) in rx {
-                        let _ = reply.send(cmd.spawn());
+                        // If the caller's future was dropped meanwhile, nobody owns the child:
+                        // kill its group and reap it rather than leak it.
+                        if let Err(Ok(mut orphan)) = reply.send(cmd.spawn()) {
+                            if let Some(pgid) = Pid::from_raw(orphan.id() as i32) {
+                                let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
+                            }
+                            let _ = orphan.wait();
+                        }
                     }
                 })
                 .expect("failed to start the harness spawner thread");

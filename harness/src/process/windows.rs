@@ -16,6 +16,13 @@ use windows_sys::Win32::System::JobObjects::{
 /// Nothing to prepare: the job object is attached right after spawn.
 pub(crate) fn configure(_cmd: &mut Command, _keep: bool) {}
 
+/// Nothing to prepare: Windows has no parent-death signal (the CLI puts the command in a job).
+#[cfg_attr(
+    not(feature = "cli"),
+    expect(dead_code, reason = "used by the CLI only")
+)]
+pub(crate) fn tie_to_parent(_cmd: &mut Command) {}
+
 /// Spawns `cmd`.
 pub(crate) async fn spawn(mut cmd: Command) -> io::Result<Child> {
     cmd.spawn()
@@ -69,6 +76,15 @@ impl Group {
 
     /// Windows has no SIGTERM for console-less children: terminate the job.
     pub(crate) fn terminate(&self) {
+        self.kill();
+    }
+
+    /// Windows has no SIGINT for console-less children: terminate the job.
+    #[cfg_attr(
+        not(feature = "cli"),
+        expect(dead_code, reason = "used by the CLI only")
+    )]
+    pub(crate) fn interrupt(&self) {
         self.kill();
     }
 

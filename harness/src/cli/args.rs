@@ -1,0 +1,125 @@
+//! The command line, as clap parses it. Values are kept as given and checked in
+//! [`plan`](super::plan), so that every input error reads the same way and is found before anything
+//! starts.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// `harness`: start test servers on OS-assigned ports, run tests against them, never leak them.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about, long_about = super::LONG_ABOUT)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Start servers, run TEST_COMMAND against them, then stop everything.
+    ///
+    /// TEST_COMMAND gets NAME_URL and NAME_PORT for each server (NAME upper-cased, `-` turned into
+    /// `_`) and WEBDRIVER_URL with --browser. Exit status: TEST_COMMAND's own (128+N if it died of
+    /// signal N); 2 on a usage error; 3 if a server did not become ready; 4 if the tests passed but
+    /// a server died while they ran.
+    #[command(after_help = super::RUN_EXAMPLE)]
+    Run(RunArgs),
+    /// Start servers and keep them running until Ctrl-C or SIGTERM.
+    ///
+    /// Once every server is ready, prints one JSON line on stdout:
+    /// {"servers":{"NAME":{"url":"http://127.0.0.1:PORT/","port":PORT,"pid":PID}},"webdriver_url":URL}
+    /// (`webdriver_url` is null without --browser). Server logs stream to stderr. Exit status: 0
+    /// after a signal-initiated shutdown; 2 on a usage error; 3 if a server did not become ready;
+    /// 4 if a server died.
+    Serve(ServeArgs),
+}
+
+/// The servers (and browser driver) to start, shared by every subcommand.
+#[derive(Debug, Args)]
+pub(crate) struct StackArgs {
+    /// A server to start: NAME=COMMAND, COMMAND split like a POSIX shell would and run without a
+    /// shell. Repeatable; servers start concurrently.
+    #[arg(long = "server", value_name = "NAME=COMMAND")]
+    pub(crate) servers: Vec<String>,
+
+    /// The readiness regex of server NAME, tried on every stdout and stderr line; it needs a named
+    /// group `url` or `port`. Without it the server must print the harness v1 handshake.
+    #[arg(long = "ready", value_name = "NAME=REGEX")]
+    pub(crate) ready: Vec<String>,
+
+    /// After server NAME is ready, GET PATH on it until it answers 2xx.
+    #[arg(long = "health", value_name = "NAME=PATH")]
+    pub(crate) health: Vec<String>,
+
+    /// Seconds each server gets to become ready (health check included).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, allow_negative_numbers = true)]
+    pub(crate) ready_timeout: Duration,
+
+    /// Seconds between SIGTERM and SIGKILL when servers are stopped.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds, allow_negative_numbers = true)]
+    pub(crate) grace: Duration,
+
+    /// Also start chromedriver or geckodriver on an OS-assigned port and export WEBDRIVER_URL.
+    #[arg(long, value_name = "chrome|firefox")]
+    pub(crate) browser: Option<String>,
+}
+
+/// `harness run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The servers to start.
+    #[command(flatten)]
+    pub(crate) stack: StackArgs,
+
+    /// Stream server logs to stderr with a `[NAME]` prefix (default: only the last lines of each
+    /// server, and only on failure).
+    #[arg(long)]
+    pub(crate) logs: bool,
+
+    /// The test command and its arguments, after `--`; run without a shell.
+    #[arg(last = true, value_name = "TEST_COMMAND")]
+    pub(crate) command: Vec<OsString>,
+}
+
+/// `harness serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The servers to start.
+    #[command(flatten)]
+    pub(crate) stack: StackArgs,
+}
+
+/// A positive, finite number of seconds, fractions allowed.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number of seconds, like 30 or 0.5, got {text:?}"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!("expected more than 0 seconds, got {text:?}"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} seconds is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_accept_fractions_and_refuse_the_rest() {
+        assert_eq!(seconds("0.25").unwrap(), Duration::from_millis(250));
+        assert_eq!(seconds("30").unwrap(), Duration::from_secs(30));
+        for bad in ["0", "-1", "NaN", "inf", "soon", ""] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Turning the command line into servers to start, checking everything before anything starts.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+
+use super::args::StackArgs;
+use super::usage::UsageError;
+use crate::{Browser, Ready, Server};
+
+/// Everything `run` or `serve` will start, already checked.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// The servers, in the order given.
+    pub(crate) servers: Vec<Named>,
+    /// The browser whose driver to start.
+    pub(crate) browser: Option<Browser>,
+}
+
+/// One server and the prefix of the variables that tell the test command about it.
+#[derive(Debug)]
+pub(crate) struct Named {
+    /// The name given on the command line.
+    pub(crate) name: String,
+    /// `NAME` upper-cased with `-` turned into `_`: the test command gets `{prefix}_URL`.
+    pub(crate) prefix: String,
+    /// The server, ready to spawn.
+    pub(crate) server: Server,
+}
+
+impl Plan {
+    /// Checks `args` and builds the plan. `echo` streams server logs to stderr (`None`: the
+    /// library's default, `HARNESS_LOG=1`).
+    pub(crate) fn new(args: &StackArgs, echo: Option<bool>) -> Result<Self, UsageError> {
+        let mut commands: Vec<(String, String, Vec<String>)> = Vec::new();
+        let mut by_prefix: BTreeMap<String, String> = BTreeMap::new();
+        for given in &args.servers {
+            let (name, command) = split_pair("--server", given, "NAME=COMMAND")?;
+            let prefix = env_prefix(name)?;
+            if let Some(first) = by_prefix.insert(prefix.clone(), name.to_owned()) {
+                if first == name {
+                    return Err(UsageError::RepeatedName { name: first });
+                }
+                return Err(UsageError::DuplicateName {
+                    first,
+                    second: name.to_owned(),
+                    prefix,
+                });
+            }
+            let words = shell_words::split(command).map_err(|e| UsageError::BadQuoting {
+                name: name.to_owned(),
+                command: command.to_owned(),
+                reason: e.to_string(),
+            })?;
+            if words.is_empty() {
+                return Err(UsageError::EmptyCommand {
+                    name: name.to_owned(),
+                });
+            }
+            commands.push((name.to_owned(), prefix, words));
+        }
+        let known = |name: &str| commands.iter().any(|(n, _, _)| n == name);
+        let ready = per_server("--ready", &args.ready, "NAME=REGEX", known)?;
+        let health = per_server("--health", &args.health, "NAME=PATH", known)?;
+
+        let mut servers = Vec::with_capacity(commands.len());
+        for (name, prefix, words) in commands {
+            let mut server = Server::new(&words[0])
+                .args(&words[1..])
+                .name(&name)
+                .ready_timeout(args.ready_timeout)
+                .grace(args.grace);
+            if let Some(regex) = ready.get(&name) {
+                let rule = Ready::line(regex).map_err(|error| UsageError::Server {
+                    context: format!("--ready {name}"),
+                    error: Box::new(error),
+                })?;
+                server = server.ready(rule);
+            }
+            if let Some(path) = health.get(&name) {
+                server = server.health_check(path);
+            }
+            if let Some(echo) = echo {
+                server = server.echo_logs(echo);
+            }
+            server.validate().map_err(|error| UsageError::Server {
+                context: format!("--server {name}"),
+                error: Box::new(error),
+            })?;
+            servers.push(Named {
+                name,
+                prefix,
+                server,
+            });
+        }
+
+        let browser = args.browser.as_deref().map(check_browser).transpose()?;
+        Ok(Self { servers, browser })
+    }
+}
+
+/// Parses the browser and finds its driver and binary now, so a missing one is a usage error.
+fn check_browser(given: &str) -> Result<Browser, UsageError> {
+    let fail = |error| UsageError::Browser {
+        given: given.to_owned(),
+        error: Box::new(error),
+    };
+    let browser: Browser = given.parse().map_err(fail)?;
+    browser.find_driver().map_err(fail)?;
+    browser.find_binary().map_err(fail)?;
+    Ok(browser)
+}
+
+/// Checks that the test command's program exists.
+pub(crate) fn check_test_command(command: &[OsString]) -> Result<(), UsageError> {
+    let program = command.first().ok_or(UsageError::MissingCommand)?;
+    crate::locate::resolve(program, None)
+        .map(drop)
+        .map_err(|error| UsageError::TestProgram {
+            error: Box::new(error),
+        })
+}
+
+/// `NAME=VALUE` → (`NAME`, `VALUE`), the name non-empty.
+fn split_pair<'a>(
+    flag: &'static str,
+    given: &'a str,
+    shape: &'static str,
+) -> Result<(&'a str, &'a str), UsageError> {
+    match given.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name, value)),
+        _ => Err(UsageError::Malformed {
+            flag,
+            given: given.to_owned(),
+            shape,
+        }),
+    }
+}
+
+/// The values of a repeatable `NAME=VALUE` option, one per known server.
+fn per_server(
+    flag: &'static str,
+    given: &[String],
+    shape: &'static str,
+    known: impl Fn(&str) -> bool,
+) -> Result<BTreeMap<String, String>, UsageError> {
+    let mut values = BTreeMap::new();
+    for pair in given {
+        let (name, value) = split_pair(flag, pair, shape)?;
+        if !known(name) {
+            return Err(UsageError::UnknownServer {
+                flag,
+                name: name.to_owned(),
+            });
+        }
+        if values.insert(name.to_owned(), value.to_owned()).is_some() {
+            return Err(UsageError::Repeated {
+                flag,
+                name: name.to_owned(),
+            });
+        }
+    }
+    Ok(values)
+}
+
+/// `web-api` → `WEB_API`, refusing names that are empty or have other characters.
+fn env_prefix(name: &str) -> Result<String, UsageError> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        return Err(UsageError::BadName {
+            name: name.to_owned(),
+        });
+    }
+    Ok(name.to_ascii_uppercase().replace('-', "_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_upper_case_with_underscores() {
+        assert_eq!(env_prefix("web-api").unwrap(), "WEB_API");
+        assert_eq!(env_prefix("py_2").unwrap(), "PY_2");
+        for bad in ["", "a b", "é", "a.b", "a=b"] {
+            assert!(env_prefix(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pairs_need_a_name_and_an_equals_sign() {
+        assert_eq!(
+            split_pair("--server", "web=a=b", "NAME=COMMAND").unwrap(),
+            ("web", "a=b")
+        );
+        assert!(split_pair("--server", "web", "NAME=COMMAND").is_err());
+        assert!(split_pair("--server", "=cmd", "NAME=COMMAND").is_err());
+    }
+}

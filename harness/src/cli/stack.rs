@@ -1,0 +1,249 @@
+//! The running servers (and browser driver) of one `harness` invocation: started together,
+//! watched, described, and stopped together.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitStatus;
+use std::task::Poll;
+
+use tokio::task::JoinSet;
+
+use super::plan::Plan;
+use super::signals::{Signals, Stop};
+use crate::logs::Stream;
+use crate::{Driver, Error, ServerHandle};
+
+/// Lines of each stream shown for a server when something failed.
+pub(crate) const FAILURE_TAIL: usize = 40;
+
+/// A started server and the prefix of its variables.
+#[derive(Debug)]
+pub(crate) struct Started {
+    /// The variable prefix, like `WEB` for `WEB_URL`.
+    pub(crate) prefix: String,
+    /// The running server.
+    pub(crate) handle: ServerHandle,
+}
+
+/// Everything that was started, all ready.
+#[derive(Debug)]
+pub(crate) struct Running {
+    /// The servers, in the order given.
+    pub(crate) servers: Vec<Started>,
+    /// The browser driver, with `--browser`.
+    pub(crate) driver: Option<Driver>,
+}
+
+/// Why [`start`] gave up.
+#[derive(Debug)]
+pub(crate) enum StartError {
+    /// At least one server or the driver did not become ready; the errors were printed.
+    NotReady,
+    /// `harness` was asked to stop; everything started so far was killed.
+    Stopped(Stop),
+}
+
+/// Starts every server and the driver concurrently and waits until all are ready.
+///
+/// On failure, prints each error (cause, exit status, output tails) to stderr and kills whatever
+/// did start. A stop request meanwhile kills everything at once.
+pub(crate) async fn start(plan: Plan, signals: &mut Signals) -> Result<Running, StartError> {
+    let mut tasks = JoinSet::new();
+    for (index, named) in plan.servers.into_iter().enumerate() {
+        tasks.spawn(async move {
+            let result = named.server.spawn().await;
+            Launched::Server {
+                index,
+                name: named.name,
+                prefix: named.prefix,
+                result,
+            }
+        });
+    }
+    if let Some(browser) = plan.browser {
+        tasks.spawn(async move { Launched::Driver(browser, Driver::start(browser).await) });
+    }
+
+    let mut servers: Vec<(usize, Started)> = Vec::new();
+    let mut driver = None;
+    let mut failed = false;
+    loop {
+        let joined = tokio::select! {
+            joined = tasks.join_next() => joined,
+            stop = signals.next() => {
+                eprintln!("harness: {}: stopping", stop.name());
+                // Dropping the tasks drops any handle already made, which kills its server.
+                tasks.shutdown().await;
+                return Err(StartError::Stopped(stop));
+            }
+        };
+        let Some(joined) = joined else { break };
+        match joined {
+            Ok(Launched::Server {
+                index,
+                prefix,
+                result: Ok(handle),
+                ..
+            }) => servers.push((index, Started { prefix, handle })),
+            Ok(Launched::Server {
+                name,
+                result: Err(error),
+                ..
+            }) => {
+                failed = true;
+                eprintln!("harness: error: server `{name}` did not become ready: {error:?}");
+            }
+            Ok(Launched::Driver(_, Ok(started))) => driver = Some(started),
+            Ok(Launched::Driver(browser, Err(error))) => {
+                failed = true;
+                eprintln!("harness: error: the {browser} driver did not become ready: {error:?}");
+            }
+            Err(panic) => {
+                failed = true;
+                eprintln!("harness: error: starting a server panicked: {panic}");
+            }
+        }
+    }
+    if failed {
+        return Err(StartError::NotReady);
+    }
+    servers.sort_by_key(|(index, _)| *index);
+    Ok(Running {
+        servers: servers.into_iter().map(|(_, started)| started).collect(),
+        driver,
+    })
+}
+
+/// What one start task produced.
+enum Launched {
+    Server {
+        index: usize,
+        name: String,
+        prefix: String,
+        result: Result<ServerHandle, Error>,
+    },
+    Driver(crate::Browser, Result<Driver, Error>),
+}
+
+impl Running {
+    /// The variables the test command gets: `NAME_URL` and `NAME_PORT` per server, and
+    /// `WEBDRIVER_URL` with a driver.
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
+        let mut env = Vec::new();
+        for Started { prefix, handle } in &self.servers {
+            env.push((format!("{prefix}_URL"), handle.url().to_string()));
+            env.push((format!("{prefix}_PORT"), handle.port().to_string()));
+        }
+        if let Some(driver) = &self.driver {
+            env.push(("WEBDRIVER_URL".into(), driver.url().to_string()));
+        }
+        env
+    }
+
+    /// Every process to watch: the servers, then the driver's.
+    pub(crate) fn handles(&self) -> impl Iterator<Item = &ServerHandle> {
+        self.servers
+            .iter()
+            .map(|s| &s.handle)
+            .chain(self.driver.as_ref().and_then(Driver::process))
+    }
+
+    /// Waits until one of the watched processes not in `dead` exits; returns its index in
+    /// [`handles`](Self::handles). Never returns if all are in `dead`.
+    pub(crate) async fn next_death(&self, dead: &[usize]) -> (usize, ExitStatus) {
+        type Wait<'a> = Pin<Box<dyn Future<Output = (usize, ExitStatus)> + Send + 'a>>;
+        let mut waits: Vec<Wait<'_>> = self
+            .handles()
+            .enumerate()
+            .filter(|(index, _)| !dead.contains(index))
+            .map(|(index, handle)| -> Wait<'_> {
+                Box::pin(async move { (index, handle.exited().await) })
+            })
+            .collect();
+        std::future::poll_fn(|cx| {
+            for wait in &mut waits {
+                if let Poll::Ready(found) = wait.as_mut().poll(cx) {
+                    return Poll::Ready(found);
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The indices of watched processes that have exited and are not in `dead` yet.
+    pub(crate) fn newly_dead(&self, dead: &[usize]) -> Vec<(usize, ExitStatus)> {
+        self.handles()
+            .enumerate()
+            .filter(|(index, _)| !dead.contains(index))
+            .filter_map(|(index, handle)| handle.try_status().map(|status| (index, status)))
+            .collect()
+    }
+
+    /// Says on stderr that watched process `index` died `while`, with its last lines.
+    pub(crate) fn report_death(&self, index: usize, status: ExitStatus, during: &str) {
+        if let Some(handle) = self.handles().nth(index) {
+            eprintln!(
+                "harness: error: server `{}` (pid {}) died while {during}: {}\n{}",
+                handle.name(),
+                handle.pid(),
+                crate::process::describe_status(&status),
+                tails(handle)
+            );
+        }
+    }
+
+    /// Prints the last lines of every watched process not in `skip` to stderr.
+    pub(crate) fn print_tails(&self, skip: &[usize]) {
+        for (index, handle) in self.handles().enumerate() {
+            if !skip.contains(&index) {
+                eprintln!(
+                    "harness: last lines of server `{}`:\n{}",
+                    handle.name(),
+                    tails(handle)
+                );
+            }
+        }
+    }
+
+    /// Stops everything concurrently: SIGTERM, the grace period, SIGKILL. Another stop request
+    /// meanwhile kills everything at once, and is returned.
+    pub(crate) async fn stop(self, signals: &mut Signals) -> Option<Stop> {
+        let mut tasks = JoinSet::new();
+        for Started { handle, .. } in self.servers {
+            tasks.spawn(async move {
+                let name = handle.name().to_owned();
+                (name, handle.stop().await.map(drop))
+            });
+        }
+        if let Some(driver) = self.driver {
+            tasks.spawn(async move { ("driver".to_owned(), driver.stop().await) });
+        }
+        loop {
+            tokio::select! {
+                joined = tasks.join_next() => match joined {
+                    None => return None,
+                    Some(Ok((name, Err(error)))) => {
+                        eprintln!("harness: warning: stopping `{name}`: {error:?}");
+                    }
+                    Some(_) => {}
+                },
+                stop = signals.next() => {
+                    eprintln!("harness: {}: killing everything now", stop.name());
+                    // Dropping a handle SIGKILLs its process group and reaps the leader.
+                    tasks.shutdown().await;
+                    return Some(stop);
+                }
+            }
+        }
+    }
+}
+
+fn tails(handle: &ServerHandle) -> String {
+    let logs = handle.logs();
+    format!(
+        "{}\n{}",
+        logs.tail(Stream::Stdout, FAILURE_TAIL),
+        logs.tail(Stream::Stderr, FAILURE_TAIL)
+    )
+}

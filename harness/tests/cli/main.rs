@@ -1,0 +1,14 @@
+//! Integration tests of the `harness` command line, driving the built binary.
+//!
+//! Run with `cargo test --workspace` (or after `cargo build -p fixtures-app`) so that fixtures-app
+//! is built next to this test binary. Linux only: the cleanup tests count processes in `/proc`.
+#![cfg(target_os = "linux")]
+
+mod cleanup;
+mod exit_codes;
+mod failures;
+mod input;
+mod run;
+mod scale;
+mod serve;
+mod support;
