@@ -5,8 +5,10 @@
 //! serve the whole test binary; every test gets its own fresh browser session.
 
 mod artifacts;
+mod cleanup;
 mod forms;
 mod isolation;
 mod login;
 mod pages;
+mod pool;
 mod support;

@@ -1,0 +1,119 @@
+//! A test process SIGKILLed mid-session leaves no driver and no browser behind.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::web;
+
+const MARKER_KEY: &str = "HARNESS_E2E_OWNER_MARKER";
+
+/// Live (non-zombie) processes whose environment holds `marker`, with their command names.
+fn marked(marker: &str) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let dir = Path::new("/proc").join(pid.to_string());
+        let Ok(environ) = std::fs::read(dir.join("environ")) else {
+            continue;
+        };
+        if !environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
+            continue;
+        };
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        if matches!(state, Some('Z') | Some('X')) {
+            continue;
+        }
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        found.push((pid, comm.trim().to_owned()));
+    }
+    found
+}
+
+#[test]
+fn sigkilled_test_process_leaves_no_driver_or_browser() {
+    let marker_value = format!("{}-{:?}", std::process::id(), Instant::now());
+    let marker = format!("{MARKER_KEY}={marker_value}");
+    let mut owner = Command::new(std::env::current_exe().unwrap())
+        .args(["cleanup::owner", "--exact", "--ignored", "--nocapture"])
+        .env(MARKER_KEY, &marker_value)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = owner.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("OWNER READY") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    if rx.recv_timeout(Duration::from_secs(90)).is_err() {
+        let _ = owner.kill();
+        panic!("the owner process never opened its session");
+    }
+    let before = marked(&marker);
+    let browser_names = [
+        "chromium",
+        "chrome",
+        "firefox",
+        "firefox-esr",
+        "chromedriver",
+        "geckodriver",
+    ];
+    let drivers_and_browsers: Vec<_> = before
+        .iter()
+        .filter(|(_, name)| browser_names.iter().any(|b| name.starts_with(b)))
+        .collect();
+    assert!(
+        drivers_and_browsers.len() >= 2,
+        "a driver and a browser are counted: {before:?}"
+    );
+
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let left = marked(&marker);
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "alive 2 s after SIGKILL: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Run only by the test above, in a child process it then SIGKILLs.
+#[tokio::test]
+#[ignore = "helper process for sigkilled_test_process_leaves_no_driver_or_browser"]
+async fn owner() {
+    if std::env::var_os(MARKER_KEY).is_none() {
+        return;
+    }
+    let web = web().await;
+    // Its own driver (not the shared one) so this process starts everything it is killed with.
+    let driver = harness::Driver::from_env().await.expect("a browser");
+    let session = driver.session().await.expect("a session");
+    session
+        .goto(web.url().join("counter").unwrap().as_str())
+        .await
+        .unwrap();
+    println!("OWNER READY");
+    std::future::pending::<()>().await;
+}
