@@ -7,6 +7,7 @@
 mod artifacts;
 mod cleanup;
 mod forms;
+mod grid;
 mod isolation;
 mod login;
 mod pages;
