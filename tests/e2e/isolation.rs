@@ -2,7 +2,7 @@
 
 use fantoccini::Locator;
 
-use crate::support::{WAIT, web};
+use crate::support::{WAIT, submit_login, web};
 
 #[tokio::test]
 async fn two_parallel_sessions_do_not_share_cookies() {
@@ -16,15 +16,7 @@ async fn two_parallel_sessions_do_not_share_cookies() {
         tokio::try_join!(a.goto(login.as_str()), b.goto(login.as_str()))?;
         a.execute("document.cookie = 'flavour=a-only; path=/'", vec![])
             .await?;
-        a.find(Locator::Id("username"))
-            .await?
-            .send_keys("alice")
-            .await?;
-        a.find(Locator::Id("password"))
-            .await?
-            .send_keys("hunter2")
-            .await?;
-        a.find(Locator::Id("login")).await?.click().await?;
+        submit_login(&a, "alice", "hunter2").await?;
         a.wait()
             .at_most(WAIT)
             .for_element(Locator::Id("user"))

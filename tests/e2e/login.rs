@@ -2,7 +2,7 @@
 
 use fantoccini::Locator;
 
-use crate::support::{WAIT, web};
+use crate::support::{WAIT, submit_login, web};
 
 #[tokio::test]
 async fn login_and_logout_with_a_cookie_session() {
@@ -12,15 +12,7 @@ async fn login_and_logout_with_a_cookie_session() {
             c.goto(ctx.url("account").as_str()).await?;
             c.wait().at_most(WAIT).for_url(&ctx.url("login")).await?;
 
-            c.find(Locator::Id("username"))
-                .await?
-                .send_keys("ada")
-                .await?;
-            c.find(Locator::Id("password"))
-                .await?
-                .send_keys("hunter2")
-                .await?;
-            c.find(Locator::Id("login")).await?.click().await?;
+            submit_login(c, "ada", "hunter2").await?;
             let user = c
                 .wait()
                 .at_most(WAIT)
@@ -47,15 +39,7 @@ async fn wrong_password_is_refused() {
         .run(|ctx| async move {
             let c = &ctx.client;
             c.goto(ctx.url("login").as_str()).await?;
-            c.find(Locator::Id("username"))
-                .await?
-                .send_keys("ada")
-                .await?;
-            c.find(Locator::Id("password"))
-                .await?
-                .send_keys("wrong")
-                .await?;
-            c.find(Locator::Id("login")).await?.click().await?;
+            submit_login(c, "ada", "wrong").await?;
             c.wait()
                 .at_most(WAIT)
                 .for_element(Locator::Id("error"))

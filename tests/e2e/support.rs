@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use fantoccini::{Client, Locator, error::CmdError};
 use harness::{Server, ServerHandle, SharedServer};
 
 /// The longest any explicit wait in this suite may take.
@@ -14,4 +15,23 @@ pub(crate) async fn web() -> &'static ServerHandle {
     WEB.get()
         .await
         .expect("fixtures-app starts (run `cargo test --workspace` so it is built)")
+}
+
+/// Fills in and submits the login form of the page `client` is on.
+pub(crate) async fn submit_login(
+    client: &Client,
+    username: &str,
+    password: &str,
+) -> Result<(), CmdError> {
+    client
+        .find(Locator::Id("username"))
+        .await?
+        .send_keys(username)
+        .await?;
+    client
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    client.find(Locator::Id("login")).await?.click().await
 }

@@ -110,13 +110,13 @@ impl Group {
 
 /// Blocks until `pid` exits. On Windows a process handle keeps the id reserved, so waiting through
 /// a fresh handle is enough.
+#[expect(unsafe_code, reason = "Win32 process wait")]
 pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
     use std::os::windows::process::ExitStatusExt;
     use windows_sys::Win32::System::Threading::{
         GetExitCodeProcess, INFINITE, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
         PROCESS_SYNCHRONIZE, WaitForSingleObject,
     };
-    #[expect(unsafe_code, reason = "Win32 process wait")]
     // SAFETY: the handle is opened, used and closed here.
     unsafe {
         let handle = OpenProcess(
