@@ -108,13 +108,21 @@ impl Fixture {
         self.also_kill.push(pid);
     }
 
-    /// Reads lines until `found` returns true for one (true), or until `timeout` passes or both
-    /// pipes close (false). Every line is recorded.
+    /// Offers `found` every line recorded so far, then reads new lines, until it returns true for
+    /// one (true), or until `timeout` passes or both pipes close (false). Every line is recorded.
+    ///
+    /// Replaying the recorded lines first matters: the two pipes race, so a line a test waits for
+    /// may already have been read (and recorded) while it waited for a line on the other pipe.
     pub(crate) fn wait_until(
         &mut self,
         timeout: Duration,
         mut found: impl FnMut(Stream, &str) -> bool,
     ) -> bool {
+        let recorded = self.stdout.iter().map(|l| (Stream::Stdout, l));
+        let mut recorded = recorded.chain(self.stderr.iter().map(|l| (Stream::Stderr, l)));
+        if recorded.any(|(stream, line)| found(stream, line)) {
+            return true;
+        }
         let deadline = Instant::now() + timeout;
         while self.open_streams > 0 {
             let left = deadline.saturating_duration_since(Instant::now());
