@@ -1,46 +1,13 @@
 //! A test process SIGKILLed mid-session leaves no driver and no browser behind.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::procs::marked;
 use crate::support::web;
 
 const MARKER_KEY: &str = "HARNESS_E2E_OWNER_MARKER";
-
-/// Live (non-zombie) processes whose environment holds `marker`, with their command names.
-fn marked(marker: &str) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let dir = Path::new("/proc").join(pid.to_string());
-        let Ok(environ) = std::fs::read(dir.join("environ")) else {
-            continue;
-        };
-        if !environ.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
-            continue;
-        }
-        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
-            continue;
-        };
-        let state = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.trim_start().chars().next());
-        if matches!(state, Some('Z') | Some('X')) {
-            continue;
-        }
-        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        found.push((pid, comm.trim().to_owned()));
-    }
-    found
-}
 
 #[test]
 fn sigkilled_test_process_leaves_no_driver_or_browser() {

@@ -12,4 +12,6 @@ mod isolation;
 mod login;
 mod pages;
 mod pool;
+#[path = "../../harness/tests/common/procs.rs"]
+mod procs;
 mod support;

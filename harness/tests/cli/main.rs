@@ -4,10 +4,13 @@
 //! is built next to this test binary. Linux only: the cleanup tests count processes in `/proc`.
 #![cfg(target_os = "linux")]
 
+mod browser;
 mod cleanup;
 mod exit_codes;
 mod failures;
 mod input;
+#[path = "../common/procs.rs"]
+mod procs;
 mod run;
 mod scale;
 mod serve;

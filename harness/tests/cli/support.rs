@@ -290,51 +290,11 @@ fn collect(
     rx
 }
 
-/// Whether a process is alive: it exists and is not a zombie.
-pub(crate) fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-            !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
-        }
-        Err(_) => false,
-    }
-}
-
-/// Waits until `cond` holds, checking every 10 ms, at most `limit`. Returns whether it held.
-pub(crate) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+pub(crate) use crate::procs::{alive, wait_until};
 
 /// The live processes whose environment has `MARKER_KEY=value`, from `/proc`.
 pub(crate) fn processes_marked(value: &str) -> Vec<u32> {
-    let needle = format!("{MARKER_KEY}={value}");
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
-            continue;
-        };
-        if environ.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) && alive(pid) {
-            pids.push(pid);
-        }
-    }
-    pids
+    crate::procs::processes_with(&format!("{MARKER_KEY}={value}"))
 }
 
 /// `GET url` over plain HTTP/1.1, returning the whole response (headers and body).

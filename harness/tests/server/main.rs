@@ -5,6 +5,8 @@
 mod cleanup;
 mod failures;
 mod input;
+#[path = "../common/procs.rs"]
+mod procs;
 mod readiness;
 mod scale;
 mod support;

@@ -1,0 +1,61 @@
+//! Counting processes the way the OS sees them, from `/proc` (Linux). Shared by the test binaries
+//! that prove nothing outlives a killed owner: each includes this file with `#[path]`.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::time::{Duration, Instant};
+
+/// Whether a process is alive: it exists and is not a zombie (a zombie is dead, awaiting a reap).
+pub(crate) fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+            !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
+        }
+        Err(_) => false,
+    }
+}
+
+/// Waits until `cond` holds, checking every 10 ms, at most `limit`. Returns whether it held.
+pub(crate) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The live processes whose environment holds `key_value` (`KEY=VALUE`), with their command names.
+/// A marker variable set on a test's child is inherited by every descendant, so this counts the
+/// whole tree, whatever process group or parent each one ended up with.
+pub(crate) fn marked(key_value: &str) -> Vec<(u32, String)> {
+    let needle = key_value.as_bytes();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if environ.split(|b| *b == 0).any(|kv| kv == needle) && alive(pid) {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            found.push((pid, name.trim().to_owned()));
+        }
+    }
+    found
+}
+
+/// The pids of [`marked`].
+pub(crate) fn processes_with(key_value: &str) -> Vec<u32> {
+    marked(key_value).into_iter().map(|(pid, _)| pid).collect()
+}
