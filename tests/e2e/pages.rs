@@ -78,3 +78,14 @@ async fn whoami_is_this_suites_own_server() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn every_session_has_the_default_window_size() {
+    harness::e2e(web().await)
+        .run(|ctx| async move {
+            let (_, _, width, height) = ctx.client.get_window_rect().await?;
+            assert_eq!((width as u32, height as u32), harness::browser::WINDOW_SIZE);
+            Ok(())
+        })
+        .await;
+}
