@@ -9,6 +9,12 @@ use crate::handshake::HandshakeError;
 use crate::logs::{Logs, Stream};
 
 /// How many lines of each stream an error shows.
+///
+/// ```
+/// use harness::{Logs, Stream, TAIL_LINES};
+/// assert_eq!(TAIL_LINES, 20);
+/// let tail = Logs::default().tail(Stream::Stderr, TAIL_LINES); // what an error shows
+/// ```
 pub const TAIL_LINES: usize = 20;
 
 /// Everything that can go wrong starting or stopping a server.
@@ -17,6 +23,19 @@ pub const TAIL_LINES: usize = 20;
 /// Failures after start carry a [`Failure`] that shows the command, pid, elapsed time, exit status
 /// and the last lines of stdout and stderr. `Debug` prints the same as `Display`, so `unwrap()` and
 /// `?` in a test show the whole story.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), harness::Error> {
+/// let server = harness::Server::cargo_bin("fixtures-app")?;
+/// match server.args(["--exit-before-handshake", "3"]).spawn().await {
+///     Err(harness::Error::Exited(failure)) => {
+///         assert_eq!(failure.status.and_then(|s| s.code()), Some(3));
+///         assert!(failure.logs.stderr().any(|l| l.contains("before the handshake")));
+///     }
+///     other => panic!("expected an early exit, got {other:?}"),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -241,6 +260,16 @@ impl Error {
     }
 
     /// The failure context, for errors that happened after the server started.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let server = harness::Server::cargo_bin("fixtures-app")?;
+    /// let err = server.args(["--exit-before-handshake", "3"]).spawn().await.unwrap_err();
+    /// let failure = err.failure().expect("the server had started");
+    /// println!("{} (pid {}) failed after {:?}", failure.name, failure.pid, failure.elapsed);
+    /// assert!(harness::Error::ZeroTimeout.failure().is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn failure(&self) -> Option<&Failure> {
         match self {
             Error::Exited(f) => Some(f),
@@ -262,6 +291,15 @@ fn available_hint(available: &[String]) -> String {
 }
 
 /// What happened to a server that failed after it was started.
+///
+/// ```
+/// use std::time::Duration;
+/// let failure = harness::Failure {
+///     name: "web".into(), command: "fixtures-app".into(), pid: 4242,
+///     elapsed: Duration::from_millis(120), status: None, logs: harness::Logs::default(),
+/// };
+/// assert!(failure.to_string().contains("still running when the harness gave up"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Failure {
     /// The server's name.

@@ -19,6 +19,15 @@ const KILL_WAIT: Duration = Duration::from_secs(10);
 ///
 /// Prefer [`stop`](Self::stop) at the end of a test to let the server shut down gracefully and see
 /// its exit status; `Drop` covers panics and early returns.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+/// let health = reqwest::get(web.url().join("health")?).await?;
+/// assert!(health.status().is_success());
+/// web.stop().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "dropping the handle kills the server"]
 pub struct ServerHandle {
@@ -88,6 +97,14 @@ impl ServerHandle {
     ///
     /// Always a literal IP address and an explicit port, ending in `/` so that
     /// `url().join("path")` works.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// let text = reqwest::get(web.url().join("hello")?).await?.text().await?;
+    /// assert_eq!(text, "Hello World");
+    /// # Ok(()) }
+    /// ```
     pub fn url(&self) -> &Url {
         self.primary
             .as_ref()
@@ -95,16 +112,40 @@ impl ServerHandle {
     }
 
     /// The URL of a named listener, if the server announced one by that name.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// assert_eq!(web.url_for("http"), Some(web.url()));
+    /// assert_eq!(web.url_for("admin"), None);
+    /// # Ok(()) }
+    /// ```
     pub fn url_for(&self, listener: &str) -> Option<&Url> {
         self.listeners.get(listener)
     }
 
     /// Every named listener.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// for (name, url) in web.listeners() {
+    ///     println!("{name}: {url}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn listeners(&self) -> &BTreeMap<String, Url> {
         &self.listeners
     }
 
     /// The port of [`url`](Self::url).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// assert_eq!(web.url().port(), Some(web.port()));
+    /// # Ok(()) }
+    /// ```
     pub fn port(&self) -> u16 {
         self.url()
             .port_or_known_default()
@@ -112,36 +153,91 @@ impl ServerHandle {
     }
 
     /// The server's process id (also its process group id on Unix).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// println!("server pid {} (and process group)", web.pid());
+    /// # Ok(()) }
+    /// ```
     pub fn pid(&self) -> u32 {
         self.pid
     }
 
     /// The server's name, as given to [`Server::name`](crate::Server::name).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// assert_eq!(web.name(), "fixtures-app");
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The command line that started it.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let server = harness::Server::cargo_bin("fixtures-app")?.args(["--instance-id", "demo"]);
+    /// let web = server.spawn().await?;
+    /// assert!(web.command().ends_with("fixtures-app --instance-id demo"));
+    /// # Ok(()) }
+    /// ```
     pub fn command(&self) -> &str {
         &self.command
     }
 
     /// The nonce passed to the server in `HARNESS_INSTANCE_ID`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// let whoami = reqwest::get(web.url().join("whoami")?).await?.text().await?;
+    /// assert!(whoami.contains(web.instance_id()));
+    /// # Ok(()) }
+    /// ```
     pub fn instance_id(&self) -> &str {
         &self.instance_id
     }
 
     /// The output kept so far (see [`logs`](crate::logs) for the bounds).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// let logs = web.logs();
+    /// assert!(logs.stdout().any(|line| line.contains("\"harness\":1")));
+    /// # Ok(()) }
+    /// ```
     pub fn logs(&self) -> Logs {
         self.monitor.logs()
     }
 
     /// The exit status, if the server has exited on its own.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// assert!(web.try_status().is_none(), "the server should still be running");
+    /// # Ok(()) }
+    /// ```
     pub fn try_status(&self) -> Option<ExitStatus> {
         self.monitor.exit_status()
     }
 
     /// Waits until the server exits on its own (or is killed by someone else).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// // The server must not exit on its own within a second.
+    /// let exited = tokio::time::timeout(Duration::from_secs(1), web.exited()).await;
+    /// assert!(exited.is_err(), "server exited: {exited:?}");
+    /// # Ok(()) }
+    /// ```
     pub async fn exited(&self) -> ExitStatus {
         self.monitor.exited().await
     }

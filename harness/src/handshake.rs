@@ -38,15 +38,34 @@ use serde_json::{Map, Value};
 use url::Url;
 
 /// The protocol version this crate reads and writes.
+///
+/// ```
+/// let line = harness::handshake::line(7, [("http", "127.0.0.1:8080".parse().unwrap())]);
+/// assert!(line.starts_with(&format!(r#"{{"harness":{}"#, harness::handshake::VERSION)));
+/// ```
 pub const VERSION: u64 = 1;
 
 /// The top-level key that marks a handshake line and carries [`VERSION`].
+///
+/// ```
+/// use harness::handshake::{KEY, VERSION};
+/// let line: serde_json::Value = serde_json::from_str(r#"{"harness":1,"pid":7}"#).unwrap();
+/// assert_eq!(line[KEY], VERSION);
+/// ```
 pub const KEY: &str = "harness";
 
 /// How much of an offending line an error quotes before shortening it.
 const QUOTE_LIMIT: usize = 200;
 
 /// A parsed handshake line.
+///
+/// ```
+/// let line = r#"{"harness":1,"pid":7,"listening":{"http":"http://127.0.0.1:8080"}}"#;
+/// let hs = harness::handshake::parse(line)?;
+/// assert_eq!(hs.pid, 7);
+/// assert_eq!(hs.listening["http"].url.as_str(), "http://127.0.0.1:8080/");
+/// # Ok::<(), harness::handshake::HandshakeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
     /// The process id the server reported for itself.
@@ -56,6 +75,14 @@ pub struct Handshake {
 }
 
 /// One listener of a [`Handshake`].
+///
+/// ```
+/// let line = r#"{"harness":1,"pid":7,"listening":{"http":"http://0.0.0.0:8080"}}"#;
+/// let http = &harness::handshake::parse(line)?.listening["http"];
+/// assert_eq!(http.addr.to_string(), "0.0.0.0:8080");
+/// assert_eq!(http.url.as_str(), "http://127.0.0.1:8080/");
+/// # Ok::<(), harness::handshake::HandshakeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
     /// The URL to connect to. An unspecified bind address (`0.0.0.0`, `::`) is replaced by the
@@ -67,6 +94,14 @@ pub struct Listener {
 
 impl Handshake {
     /// The listener a caller means when it names none: `http` if present, else the first by name.
+    ///
+    /// ```
+    /// let (admin, http) = ("127.0.0.1:9090".parse().unwrap(), "127.0.0.1:8080".parse().unwrap());
+    /// let line = harness::handshake::line(7, [("admin", admin), ("http", http)]);
+    /// let hs = harness::handshake::parse(&line)?;
+    /// assert_eq!(hs.primary().addr.port(), 8080);
+    /// # Ok::<(), harness::handshake::HandshakeError>(())
+    /// ```
     pub fn primary(&self) -> &Listener {
         self.listening
             .get("http")
@@ -76,6 +111,13 @@ impl Handshake {
 }
 
 /// Why a line is not a valid v1 handshake. Every variant quotes the line (shortened if long).
+///
+/// ```
+/// use harness::handshake::{HandshakeError, parse};
+/// let err = parse(r#"{"harness":2,"pid":7}"#).unwrap_err();
+/// assert!(matches!(err, HandshakeError::UnsupportedVersion { .. }));
+/// assert!(err.to_string().starts_with("handshake version 2 is not supported"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
     /// The line is not a JSON object.
@@ -127,11 +169,24 @@ pub enum HandshakeError {
 }
 
 /// A line quoted in an error, shortened to its first and last characters when long.
+///
+/// ```
+/// use harness::handshake::{HandshakeError, parse};
+/// if let Err(HandshakeError::NotJson { line, .. }) = parse("listening on 8080") {
+///     assert_eq!(line.to_string(), r#""listening on 8080""#);
+/// }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Quoted(String);
 
 impl Quoted {
     /// Quotes `line`, keeping at most about 200 characters of it.
+    ///
+    /// ```
+    /// use harness::handshake::Quoted;
+    /// assert_eq!(Quoted::new("short").to_string(), r#""short""#);
+    /// assert!(Quoted::new(&"x".repeat(1000)).to_string().contains("<800 chars omitted>"));
+    /// ```
     pub fn new(line: &str) -> Self {
         let chars: Vec<char> = line.chars().collect();
         if chars.len() <= QUOTE_LIMIT {
@@ -158,11 +213,21 @@ impl fmt::Debug for Quoted {
 }
 
 /// Removes ANSI escape sequences (colours, cursor moves), a trailing CR and surrounding white space.
+///
+/// ```
+/// let raw = "\u{1b}[32m  {\"harness\":1}  \u{1b}[0m\r";
+/// assert_eq!(harness::handshake::clean_line(raw), "{\"harness\":1}");
+/// ```
 pub fn clean_line(raw: &str) -> String {
     strip_ansi(raw).trim().to_owned()
 }
 
 /// Removes ANSI escape sequences and a trailing CR, keeping everything else (indentation too).
+///
+/// ```
+/// let raw = "  \u{1b}[1mbold\u{1b}[0m text\r";
+/// assert_eq!(harness::handshake::strip_ansi(raw), "  bold text");
+/// ```
 pub fn strip_ansi(raw: &str) -> String {
     let raw = raw.strip_suffix('\r').unwrap_or(raw);
     if !raw.contains('\u{1b}') {
@@ -213,6 +278,13 @@ pub fn strip_ansi(raw: &str) -> String {
 /// Returns `None` for ordinary log output, including JSON log lines without a top-level `"harness"`
 /// key. A line that looks like a handshake (it starts with `{` and mentions `"harness"`) but is not
 /// valid JSON is reported as an error rather than skipped, so a truncated handshake fails loudly.
+///
+/// ```
+/// use harness::handshake::detect;
+/// assert!(detect("INFO starting up").is_none());
+/// assert!(detect(r#"{"level":"info","msg":"bound"}"#).is_none());
+/// assert!(detect(r#"{"harness":1,"pid":7}"#).unwrap().is_err()); // no listeners
+/// ```
 pub fn detect(line: &str) -> Option<Result<Handshake, HandshakeError>> {
     let cleaned = clean_line(line);
     if !cleaned.starts_with('{') || !cleaned.contains("\"harness\"") {
@@ -379,6 +451,15 @@ pub fn line<N: AsRef<str>>(
 ///
 /// Call it once, after every listener is bound (so the port is real) and before serving. The
 /// addresses are printed as bound; pass `listener.local_addr()?`, never the address you asked for.
+///
+/// ```
+/// use std::net::TcpListener;
+///
+/// let http = TcpListener::bind("127.0.0.1:0")?;
+/// let admin = TcpListener::bind("127.0.0.1:0")?;
+/// harness::handshake::announce([("http", http.local_addr()?), ("admin", admin.local_addr()?)])?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn announce<N: AsRef<str>>(
     listeners: impl IntoIterator<Item = (N, SocketAddr)>,
 ) -> io::Result<()> {
@@ -408,6 +489,11 @@ pub struct LineSplitter {
 
 impl LineSplitter {
     /// A splitter that cuts lines longer than `max_line` bytes.
+    ///
+    /// ```
+    /// let mut lines = harness::handshake::LineSplitter::new(4);
+    /// assert_eq!(lines.push(b"abcdef\n"), ["abcd", "ef"]);
+    /// ```
     pub fn new(max_line: usize) -> Self {
         Self {
             buf: Vec::new(),
@@ -416,6 +502,12 @@ impl LineSplitter {
     }
 
     /// Feeds one read's bytes, returning the lines it completed (without the `\n`).
+    ///
+    /// ```
+    /// let mut lines = harness::handshake::LineSplitter::new(1024);
+    /// assert_eq!(lines.push(b"one\ntw"), ["one"]);
+    /// assert_eq!(lines.push(b"o\n"), ["two"]);
+    /// ```
     pub fn push(&mut self, mut bytes: &[u8]) -> Vec<String> {
         let mut lines = Vec::new();
         while !bytes.is_empty() {
@@ -442,6 +534,13 @@ impl LineSplitter {
     }
 
     /// Returns the unterminated last line, if any, at end of stream.
+    ///
+    /// ```
+    /// let mut lines = harness::handshake::LineSplitter::new(1024);
+    /// assert!(lines.push(b"no newline at the end").is_empty());
+    /// assert_eq!(lines.finish().as_deref(), Some("no newline at the end"));
+    /// assert_eq!(lines.finish(), None);
+    /// ```
     pub fn finish(&mut self) -> Option<String> {
         (!self.buf.is_empty()).then(|| self.take())
     }

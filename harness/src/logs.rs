@@ -10,13 +10,33 @@ use std::fmt;
 use std::time::SystemTime;
 
 /// Lines kept per stream at most.
+///
+/// ```
+/// use harness::{Logs, Stream, logs::MAX_LINES};
+/// assert_eq!(MAX_LINES, 10_000);
+/// assert!(Logs::default().total_lines(Stream::Stdout) <= MAX_LINES as u64);
+/// ```
 pub const MAX_LINES: usize = 10_000;
 /// Bytes of text kept per stream at most.
+///
+/// ```
+/// assert_eq!(harness::logs::MAX_BYTES, 1024 * 1024);
+/// ```
 pub const MAX_BYTES: usize = 1024 * 1024;
 /// Longest line kept whole; longer lines are cut.
+///
+/// ```
+/// assert_eq!(harness::logs::MAX_LINE, 16 * 1024);
+/// ```
 pub const MAX_LINE: usize = 16 * 1024;
 
 /// Which pipe a line came from.
+///
+/// ```
+/// use harness::Stream;
+/// assert_eq!(Stream::Stdout.to_string(), "stdout");
+/// assert_eq!(Stream::Stderr.to_string(), "stderr");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stream {
     /// The server's standard output.
@@ -35,6 +55,14 @@ impl fmt::Display for Stream {
 }
 
 /// One line of output, without its line ending.
+///
+/// ```no_run
+/// # fn f(web: &harness::ServerHandle) {
+/// for line in web.logs().lines() {
+///     println!("[{}] {}", line.stream, line.text);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
     /// The stream it came from.
@@ -133,16 +161,38 @@ pub struct Logs {
 
 impl Logs {
     /// Every kept line of both streams, oldest first.
+    ///
+    /// ```no_run
+    /// # fn f(web: &harness::ServerHandle) {
+    /// let logs = web.logs();
+    /// let errors = logs.lines().iter().filter(|l| l.text.contains("ERROR")).count();
+    /// assert_eq!(errors, 0);
+    /// # }
+    /// ```
     pub fn lines(&self) -> &[LogLine] {
         &self.lines
     }
 
     /// The kept stdout lines, oldest first.
+    ///
+    /// ```no_run
+    /// # fn f(web: &harness::ServerHandle) {
+    /// let logs = web.logs();
+    /// let handshake = logs.stdout().find(|line| line.starts_with(r#"{"harness":"#));
+    /// assert!(handshake.is_some());
+    /// # }
+    /// ```
     pub fn stdout(&self) -> impl Iterator<Item = &str> {
         self.of(Stream::Stdout)
     }
 
     /// The kept stderr lines, oldest first.
+    ///
+    /// ```no_run
+    /// # fn f(web: &harness::ServerHandle) {
+    /// assert!(!web.logs().stderr().any(|line| line.contains("panicked")));
+    /// # }
+    /// ```
     pub fn stderr(&self) -> impl Iterator<Item = &str> {
         self.of(Stream::Stderr)
     }
@@ -155,11 +205,26 @@ impl Logs {
     }
 
     /// The lines read at or after `since`, e.g. during one test.
+    ///
+    /// ```no_run
+    /// # async fn f(web: &harness::ServerHandle) -> Result<(), Box<dyn std::error::Error>> {
+    /// let start = std::time::SystemTime::now();
+    /// reqwest::get(web.url().join("hello")?).await?;
+    /// for line in web.logs().since(start) {
+    ///     println!("{}", line.text);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn since(&self, since: SystemTime) -> impl Iterator<Item = &LogLine> {
         self.lines.iter().filter(move |l| l.at >= since)
     }
 
     /// How many bytes the server wrote to `stream` in all, including those no longer kept.
+    ///
+    /// ```
+    /// use harness::{Logs, Stream};
+    /// assert_eq!(Logs::default().total_bytes(Stream::Stdout), 0);
+    /// ```
     pub fn total_bytes(&self, stream: Stream) -> u64 {
         match stream {
             Stream::Stdout => self.stdout_bytes,
@@ -168,6 +233,14 @@ impl Logs {
     }
 
     /// How many lines the server wrote to `stream` in all, including those no longer kept.
+    ///
+    /// ```no_run
+    /// # fn f(web: &harness::ServerHandle) {
+    /// let logs = web.logs();
+    /// let dropped = logs.total_lines(harness::Stream::Stdout) - logs.stdout().count() as u64;
+    /// println!("{dropped} stdout lines no longer kept");
+    /// # }
+    /// ```
     pub fn total_lines(&self, stream: Stream) -> u64 {
         match stream {
             Stream::Stdout => self.stdout_lines,
@@ -176,6 +249,12 @@ impl Logs {
     }
 
     /// The last `n` lines of `stream`, formatted for an error message.
+    ///
+    /// ```
+    /// use harness::{Logs, Stream};
+    /// let tail = Logs::default().tail(Stream::Stderr, 20);
+    /// assert_eq!(tail.to_string(), "  stderr: (empty)");
+    /// ```
     pub fn tail(&self, stream: Stream, n: usize) -> Tail {
         let kept: Vec<&str> = self.of(stream).collect();
         let start = kept.len().saturating_sub(n);
@@ -188,6 +267,13 @@ impl Logs {
 }
 
 /// The last lines of one stream, displayed as an indented block.
+///
+/// ```no_run
+/// # fn f(web: &harness::ServerHandle) {
+/// let tail: harness::logs::Tail = web.logs().tail(harness::Stream::Stdout, 5);
+/// eprintln!("server output:\n{tail}");
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Tail {
     stream: Stream,

@@ -43,6 +43,10 @@ pub(crate) enum Seen {
 
 impl Ready {
     /// The v1 handshake line on stdout (the default). See [`handshake`](crate::handshake).
+    ///
+    /// ```
+    /// let server = harness::Server::new("my-server").ready(harness::Ready::handshake());
+    /// ```
     pub fn handshake() -> Self {
         Self(Kind::Handshake)
     }
@@ -50,6 +54,14 @@ impl Ready {
     /// A line on stdout or stderr matching `regex`, which must have a named group `url` (a full URL)
     /// or `port` (then the URL is `http://127.0.0.1:PORT/`). A `localhost` host in a captured URL is
     /// replaced by `127.0.0.1`, since `localhost` may resolve to `::1`.
+    ///
+    /// ```
+    /// use harness::Ready;
+    /// // Vite prints `Local:   http://localhost:5173/`.
+    /// let vite = Ready::line(r"Local:\s+(?P<url>\S+)")?;
+    /// assert!(Ready::line(r"port (\d+)").is_err()); // no `url` or `port` group
+    /// # Ok::<(), harness::Error>(())
+    /// ```
     pub fn line(regex: &str) -> Result<Self, Error> {
         let compiled = Regex::new(regex).map_err(|source| Error::BadRegex {
             regex: regex.to_owned(),
@@ -65,12 +77,34 @@ impl Ready {
     }
 
     /// chromedriver's `ChromeDriver was started successfully on port N.`
+    ///
+    /// ```no_run
+    /// use harness::{Ready, Server};
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let driver = Server::new("chromedriver")
+    ///     .arg("--port=0")
+    ///     .ready(Ready::chromedriver())
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn chromedriver() -> Self {
         Self::line(r"ChromeDriver was started successfully on port (?P<port>\d+)")
             .expect("valid preset")
     }
 
     /// geckodriver's `Listening on IP:N`.
+    ///
+    /// ```no_run
+    /// use harness::{Ready, Server};
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let driver = Server::new("geckodriver")
+    ///     .args(["--port", "0", "--websocket-port", "0", "--host", "127.0.0.1"])
+    ///     .ready(Ready::geckodriver())
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn geckodriver() -> Self {
         Self::line(r"Listening on (?P<url>\S+:\d+)").expect("valid preset")
     }
@@ -78,6 +112,17 @@ impl Ready {
     /// The first TCP port the server process listens on, learned from the OS (Linux only: read from
     /// `/proc`, checked every 20 ms, since there is no event for it). For servers that print nothing
     /// usable, such as a Selenium 3 hub started with `-port 0`, which binds a free port and logs `0`.
+    ///
+    /// ```no_run
+    /// use harness::{Ready, Server};
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let hub = Server::new("java")
+    ///     .args(["-jar", "selenium-server-standalone.jar", "-role", "hub", "-port", "0"])
+    ///     .ready(Ready::listening())
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn listening() -> Self {
         Self(Kind::Listening)
     }

@@ -13,10 +13,26 @@ use crate::process::{self, Group};
 use crate::{Error, Failure, Ready, locate};
 
 /// The default time a server gets to become ready.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(harness::DEFAULT_READY_TIMEOUT, Duration::from_secs(30));
+/// ```
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default time between SIGTERM and SIGKILL in [`ServerHandle::stop`].
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(harness::DEFAULT_GRACE, Duration::from_secs(5));
+/// ```
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// The environment variable that carries a fresh per-spawn nonce to the server.
+///
+/// ```
+/// assert_eq!(harness::INSTANCE_ID_ENV, "HARNESS_INSTANCE_ID");
+/// // In the server: answer an identity check (e.g. `/whoami`) with this value.
+/// let instance_id = std::env::var(harness::INSTANCE_ID_ENV).unwrap_or_default();
+/// ```
 pub const INSTANCE_ID_ENV: &str = "HARNESS_INSTANCE_ID";
 
 /// A server to start: a program, its arguments and environment, and how to tell it is ready.
@@ -61,6 +77,11 @@ pub struct Server {
 
 impl Server {
     /// A server run from `program`: a path, or a name looked up on `PATH`.
+    ///
+    /// ```
+    /// let server = harness::Server::new("python3").args(["-m", "http.server", "0"]);
+    /// assert_eq!(server.program(), "python3");
+    /// ```
     pub fn new(program: impl AsRef<OsStr>) -> Self {
         Self {
             program: program.as_ref().to_owned(),
@@ -92,12 +113,31 @@ impl Server {
     }
 
     /// Adds one argument.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .arg("--instance-id")
+    ///     .arg("demo")
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.args.push(arg.as_ref().to_owned());
         self
     }
 
     /// Adds arguments.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .args(["--handshake-delay-ms", "200"])
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -109,6 +149,15 @@ impl Server {
     }
 
     /// Sets an environment variable for the server.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .env("RUST_LOG", "debug")
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.envs
             .push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
@@ -116,42 +165,109 @@ impl Server {
     }
 
     /// Removes an environment variable from the server's environment.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .env_remove("HTTP_PROXY")
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
         self.envs.push((key.as_ref().to_owned(), None));
         self
     }
 
     /// Runs the server in `dir`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .current_dir(std::env::temp_dir())
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.current_dir = Some(dir.into());
         self
     }
 
     /// Labels the server in logs and errors (default: the program's file name).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.name("web").spawn().await?;
+    /// assert_eq!(web.name(), "web");
+    /// # Ok(()) }
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
     /// How to tell the server is ready (default: [`Ready::handshake`]).
+    ///
+    /// ```no_run
+    /// use harness::{Ready, Server};
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let py = Server::new("python3")
+    ///     .args(["-m", "http.server", "0", "--bind", "127.0.0.1"])
+    ///     .ready(Ready::line(r"port (?P<port>\d+)")?)
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn ready(mut self, ready: Ready) -> Self {
         self.ready = ready;
         self
     }
 
     /// How long the server gets to become ready, checks included (default 30 s).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .ready_timeout(Duration::from_secs(5))
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn ready_timeout(mut self, timeout: Duration) -> Self {
         self.ready_timeout = timeout;
         self
     }
 
     /// Time between SIGTERM and SIGKILL in [`ServerHandle::stop`] (default 5 s).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .arg("--ignore-sigterm")
+    ///     .grace(Duration::from_millis(500))
+    ///     .spawn()
+    ///     .await?;
+    /// web.stop().await?; // SIGKILLed after 500 ms
+    /// # Ok(()) }
+    /// ```
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
     }
 
     /// After readiness, GET `path` on the server's URL until it answers 2xx.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .health_check("/health")
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn health_check(mut self, path: impl Into<String>) -> Self {
         self.checks.health = Some(path.into());
         self
@@ -160,6 +276,15 @@ impl Server {
     /// After readiness (and the health check), GET `path` and require the body to contain this
     /// spawn's nonce, passed to the server in `HARNESS_INSTANCE_ID`. This proves the URL reaches
     /// the server just started, not another suite's server on a reused port.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .identity_check("/whoami")
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn identity_check(mut self, path: impl Into<String>) -> Self {
         self.checks.identity = Some(path.into());
         self
@@ -167,6 +292,15 @@ impl Server {
 
     /// Echoes every output line live to stderr with a `[name]` prefix (default: on when
     /// `HARNESS_LOG=1`).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .echo_logs(true)
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn echo_logs(mut self, echo: bool) -> Self {
         self.echo = Some(echo);
         self
@@ -174,12 +308,24 @@ impl Server {
 
     /// Leaves the server running when the handle is dropped and when this process exits, and
     /// prints how to stop it (default: on when `HARNESS_KEEP=1`). For debugging only.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.keep(true).spawn().await?;
+    /// drop(web); // prints how to stop the server, which keeps running
+    /// # Ok(()) }
+    /// ```
     pub fn keep(mut self, keep: bool) -> Self {
         self.keep = Some(keep);
         self
     }
 
     /// The program as given.
+    ///
+    /// ```
+    /// let server = harness::Server::new("/usr/bin/python3");
+    /// assert_eq!(server.program(), "/usr/bin/python3");
+    /// ```
     pub fn program(&self) -> &OsStr {
         &self.program
     }
@@ -193,6 +339,11 @@ impl Server {
     }
 
     /// Checks the description without starting anything; [`spawn`](Self::spawn) does this first.
+    ///
+    /// ```
+    /// let err = harness::Server::new("no-such-program").validate().unwrap_err();
+    /// assert!(matches!(err, harness::Error::ProgramNotFound { .. }));
+    /// ```
     pub fn validate(&self) -> Result<PathBuf, Error> {
         let path_var = self.env_value("PATH").flatten();
         let program = locate::resolve(&self.program, path_var)?;
@@ -218,6 +369,13 @@ impl Server {
     /// Fails at once, with the exit status and output tails, if the server exits first; after the
     /// ready timeout, saying it was still running; on a malformed handshake, quoting the line. On
     /// any failure the server's whole process group is killed before this returns.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// println!("listening at {}", web.url());
+    /// # Ok(()) }
+    /// ```
     pub async fn spawn(&self) -> Result<ServerHandle, Error> {
         let program = self.validate()?;
         let name = self.name.clone().unwrap_or_else(|| {

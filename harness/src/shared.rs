@@ -36,6 +36,13 @@ pub struct SharedServer {
 
 impl SharedServer {
     /// A shared server described by `make`, which runs on first use.
+    ///
+    /// ```no_run
+    /// use harness::{Server, SharedServer};
+    ///
+    /// static WEB: SharedServer =
+    ///     SharedServer::new(|| Ok(Server::cargo_bin("fixtures-app")?.health_check("/health")));
+    /// ```
     pub const fn new(make: fn() -> Result<Server, Error>) -> Self {
         Self {
             make,
@@ -45,6 +52,15 @@ impl SharedServer {
 
     /// The running server, spawning it on first use. A failed spawn is returned to that caller and
     /// tried again by the next.
+    ///
+    /// ```no_run
+    /// # use harness::{Server, SharedServer};
+    /// # static WEB: SharedServer = SharedServer::new(|| Server::cargo_bin("fixtures-app"));
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = WEB.get().await?; // spawns on the first call, then shares
+    /// println!("shared server at {}", web.url());
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self) -> Result<&ServerHandle, Error> {
         self.cell
             .get_or_try_init(|| async { (self.make)()?.spawn().await })

@@ -16,9 +16,23 @@ use super::session::Session;
 use crate::ServerHandle;
 
 /// The error type a test body returns.
+///
+/// ```
+/// use harness::{E2eContext, browser::BoxError};
+///
+/// async fn body(ctx: E2eContext) -> Result<(), BoxError> {
+///     ctx.client.goto(ctx.url("hello").as_str()).await?;
+///     Ok(())
+/// }
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Where failure artifacts go: `$HARNESS_ARTIFACTS_DIR`, else `<cargo target dir>/harness-artifacts`.
+///
+/// ```
+/// let root = harness::browser::artifacts_root();
+/// println!("failure artifacts go under {}", root.display());
+/// ```
 pub fn artifacts_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("HARNESS_ARTIFACTS_DIR") {
         return dir.into();
@@ -57,6 +71,17 @@ pub fn e2e(server: &ServerHandle) -> E2e<'_> {
 }
 
 /// A configured browser test; built by [`e2e`].
+///
+/// ```no_run
+/// # async fn f(web: &harness::ServerHandle, pool: &harness::SessionPool) {
+/// let test: harness::E2e<'_> = harness::e2e(web).name("counter_increments").pool(pool);
+/// test.run(|ctx| async move {
+///     ctx.client.goto(ctx.url("counter").as_str()).await?;
+///     Ok(())
+/// })
+/// .await;
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "call .run(...)"]
 pub struct E2e<'a> {
@@ -67,6 +92,18 @@ pub struct E2e<'a> {
 }
 
 /// What a test body gets.
+///
+/// ```no_run
+/// # async fn f(web: &harness::ServerHandle) {
+/// harness::e2e(web)
+///     .run(|ctx: harness::E2eContext| async move {
+///         println!("{} against {}", ctx.browser, ctx.base);
+///         ctx.client.goto(ctx.base.as_str()).await?;
+///         Ok(())
+///     })
+///     .await;
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct E2eContext {
     /// The WebDriver client of this test's session.
@@ -79,6 +116,13 @@ pub struct E2eContext {
 
 impl E2eContext {
     /// `path` joined to the server's base URL.
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: harness::E2eContext) -> Result<(), harness::browser::BoxError> {
+    /// ctx.client.goto(ctx.url("form").as_str()).await?;
+    /// assert_eq!(ctx.url("/hello").path(), "/hello");
+    /// # Ok(()) }
+    /// ```
     pub fn url(&self, path: &str) -> Url {
         self.base
             .join(path)
@@ -102,18 +146,47 @@ impl Lease {
 
 impl<'a> E2e<'a> {
     /// The artifacts folder name (default: the running test's name, from its thread).
+    ///
+    /// ```no_run
+    /// # async fn f(web: &harness::ServerHandle) {
+    /// harness::e2e(web)
+    ///     .name("form_submits") // on failure: target/harness-artifacts/form_submits/
+    ///     .run(|ctx| async move { Ok(ctx.client.goto(ctx.url("form").as_str()).await?) })
+    ///     .await;
+    /// # }
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
     /// The driver to use (default: [`Driver::shared`], from the environment).
+    ///
+    /// ```no_run
+    /// # async fn f(web: &harness::ServerHandle) -> Result<(), harness::Error> {
+    /// let firefox = harness::Driver::start(harness::Browser::Firefox).await?;
+    /// harness::e2e(web)
+    ///     .driver(&firefox)
+    ///     .run(|ctx| async move { Ok(ctx.client.goto(ctx.url("hello").as_str()).await?) })
+    ///     .await;
+    /// # Ok(()) }
+    /// ```
     pub fn driver(mut self, driver: &'a Driver) -> Self {
         self.driver = Some(driver);
         self
     }
 
     /// Takes the session from `pool` instead of opening a new one.
+    ///
+    /// ```no_run
+    /// # async fn f(web: &harness::ServerHandle) -> Result<(), harness::Error> {
+    /// let pool = harness::SessionPool::new(harness::Driver::shared().await?);
+    /// harness::e2e(web)
+    ///     .pool(&pool)
+    ///     .run(|ctx| async move { Ok(ctx.client.goto(ctx.url("hello").as_str()).await?) })
+    ///     .await;
+    /// # Ok(()) }
+    /// ```
     pub fn pool(mut self, pool: &'a SessionPool) -> Self {
         self.pool = Some(pool);
         self
@@ -125,6 +198,19 @@ impl<'a> E2e<'a> {
     /// `target/harness-artifacts/<test-name>/`: `screenshot.png`, `page.html`, `url.txt`,
     /// `console.log` (where the driver exposes it), `server.log` (the server's lines since the test
     /// started) and `error.txt`, prints the folder's path, and fails the test.
+    ///
+    /// ```no_run
+    /// use fantoccini::Locator;
+    /// # async fn f(web: &harness::ServerHandle) {
+    /// harness::e2e(web)
+    ///     .run(|ctx| async move {
+    ///         ctx.client.goto(ctx.url("form").as_str()).await?;
+    ///         ctx.client.find(Locator::Css("form")).await?;
+    ///         Ok(())
+    ///     })
+    ///     .await;
+    /// # }
+    /// ```
     pub async fn run<F, Fut>(self, body: F)
     where
         F: FnOnce(E2eContext) -> Fut,

@@ -13,6 +13,14 @@ use crate::{Error, Ready, Server, ServerHandle};
 ///
 /// One driver serves many concurrent sessions, so a test binary needs only one; see
 /// [`Driver::shared`].
+///
+/// ```no_run
+/// # async fn f() -> Result<(), harness::Error> {
+/// let driver = harness::Driver::shared().await?;
+/// let session = driver.session().await?;
+/// session.close().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Driver {
     spec: SessionSpec,
@@ -28,6 +36,14 @@ impl Driver {
     /// browsers it starts share its process group, so they are cleaned up together, even if this
     /// process is killed. A missing driver or browser is an error that says where the harness
     /// looked and the install command.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let driver = harness::Driver::start(harness::Browser::Firefox).await?;
+    /// println!("geckodriver at {}", driver.url());
+    /// driver.stop().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn start(browser: Browser) -> Result<Self, Error> {
         let program = browser.find_driver()?;
         let binary = browser.find_binary()?;
@@ -46,6 +62,14 @@ impl Driver {
     /// A remote WebDriver endpoint such as a Selenium Grid hub (`http://host:4444/wd/hub`).
     /// Starts nothing. The browser binary is passed to the remote end only when
     /// `$CHROME_BIN`/`$FIREFOX_BIN` is set.
+    ///
+    /// ```
+    /// use harness::{Browser, Driver};
+    /// let grid = Driver::remote("http://localhost:4444/wd/hub", Browser::Chrome)?;
+    /// assert_eq!(grid.url().as_str(), "http://127.0.0.1:4444/wd/hub/");
+    /// assert!(Driver::remote("ftp://grid:4444", Browser::Chrome).is_err());
+    /// # Ok::<(), harness::Error>(())
+    /// ```
     pub fn remote(url: &str, browser: Browser) -> Result<Self, Error> {
         let bad = |reason: &str| Error::BadWebDriverUrl {
             url: url.to_owned(),
@@ -74,6 +98,14 @@ impl Driver {
 
     /// `WEBDRIVER_URL` if set (a remote endpoint; nothing is started), else a driver for
     /// `HARNESS_BROWSER` (`chrome` by default).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// // HARNESS_BROWSER=firefox, or WEBDRIVER_URL=http://127.0.0.1:4444/wd/hub
+    /// let driver = harness::Driver::from_env().await?;
+    /// println!("{} via {}", driver.browser(), driver.url());
+    /// # Ok(()) }
+    /// ```
     pub async fn from_env() -> Result<Self, Error> {
         let browser = Browser::from_env()?;
         match std::env::var("WEBDRIVER_URL") {
@@ -86,6 +118,13 @@ impl Driver {
     ///
     /// It lives in a `static`, so it is never dropped: when the test binary exits, the harness's
     /// death-proof cleanup ends the driver and every browser it started.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let driver: &'static harness::Driver = harness::Driver::shared().await?;
+    /// let session = driver.session().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn shared() -> Result<&'static Self, Error> {
         static SHARED: OnceCell<Driver> = OnceCell::const_new();
         SHARED.get_or_try_init(Self::from_env).await
@@ -95,21 +134,52 @@ impl Driver {
     ///
     /// chromedriver serves any number of concurrent sessions. geckodriver serves one at a time, so
     /// on a local Firefox driver each session starts (and ends with) a geckodriver of its own.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// let session = harness::Driver::shared().await?.session().await?;
+    /// session.goto(web.url().join("form")?.as_str()).await?;
+    /// session.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn session(&self) -> Result<Session, Error> {
         Session::open(self.spec.clone()).await
     }
 
     /// The WebDriver endpoint.
+    ///
+    /// ```
+    /// let driver = harness::Driver::remote("http://127.0.0.1:4444", harness::Browser::Chrome)?;
+    /// assert_eq!(driver.url().as_str(), "http://127.0.0.1:4444/");
+    /// # Ok::<(), harness::Error>(())
+    /// ```
     pub fn url(&self) -> &Url {
         &self.spec.url
     }
 
     /// The browser this driver drives.
+    ///
+    /// ```
+    /// use harness::{Browser, Driver};
+    /// let driver = Driver::remote("http://127.0.0.1:4444", Browser::Firefox)?;
+    /// assert_eq!(driver.browser(), Browser::Firefox);
+    /// # Ok::<(), harness::Error>(())
+    /// ```
     pub fn browser(&self) -> Browser {
         self.spec.browser
     }
 
     /// The driver process, unless the endpoint is remote.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let driver = harness::Driver::from_env().await?;
+    /// if let Some(process) = driver.process() {
+    ///     println!("{} runs as pid {}", process.name(), process.pid());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn process(&self) -> Option<&ServerHandle> {
         self.process.as_ref()
     }
@@ -119,6 +189,14 @@ impl Driver {
     }
 
     /// Stops the driver process (and with it every browser it started), if the harness started it.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let driver = harness::Driver::start(harness::Browser::Chrome).await?;
+    /// // ... open sessions and run tests ...
+    /// driver.stop().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn stop(self) -> Result<(), Error> {
         if let Some(process) = self.process {
             process.stop().await?;

@@ -7,6 +7,14 @@ use std::str::FromStr;
 use crate::Error;
 
 /// A browser the harness can drive.
+///
+/// ```
+/// use harness::Browser;
+/// let browser: Browser = "firefox".parse()?;
+/// assert_eq!(browser, Browser::Firefox);
+/// assert_eq!(browser.to_string(), "firefox");
+/// # Ok::<(), harness::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Browser {
     /// Chrome or Chromium, through chromedriver.
@@ -17,6 +25,13 @@ pub enum Browser {
 
 impl Browser {
     /// The browser named by `HARNESS_BROWSER` (`chrome` or `firefox`), Chrome when unset.
+    ///
+    /// ```
+    /// // `chrome` unless HARNESS_BROWSER names another browser.
+    /// let browser = harness::Browser::from_env()?;
+    /// println!("testing on {browser}");
+    /// # Ok::<(), harness::Error>(())
+    /// ```
     pub fn from_env() -> Result<Self, Error> {
         match std::env::var("HARNESS_BROWSER") {
             Ok(name) if !name.trim().is_empty() => name.parse(),
@@ -25,6 +40,11 @@ impl Browser {
     }
 
     /// The lower-case name: `chrome` or `firefox`.
+    ///
+    /// ```
+    /// assert_eq!(harness::Browser::Chrome.name(), "chrome");
+    /// assert_eq!(harness::Browser::Firefox.name(), "firefox");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Browser::Chrome => "chrome",
@@ -70,6 +90,11 @@ impl Browser {
     }
 
     /// The commands that install the driver and the browser on Debian and Ubuntu.
+    ///
+    /// ```
+    /// let hint = harness::Browser::Chrome.install_hint();
+    /// assert_eq!(hint, "apt-get install chromium chromium-driver");
+    /// ```
     pub fn install_hint(self) -> &'static str {
         match self {
             Browser::Chrome => "apt-get install chromium chromium-driver",
@@ -143,6 +168,14 @@ impl fmt::Display for Browser {
 impl FromStr for Browser {
     type Err = Error;
 
+    /// Parses `chrome` (or `chromium`) or `firefox`, ignoring case and surrounding white space.
+    ///
+    /// ```
+    /// use harness::Browser;
+    /// assert_eq!(" Chromium".parse::<Browser>()?, Browser::Chrome);
+    /// assert!(matches!("safari".parse::<Browser>(), Err(harness::Error::UnknownBrowser { .. })));
+    /// # Ok::<(), harness::Error>(())
+    /// ```
     fn from_str(s: &str) -> Result<Self, Error> {
         match s.trim().to_ascii_lowercase().as_str() {
             "chrome" | "chromium" => Ok(Browser::Chrome),

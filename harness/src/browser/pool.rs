@@ -46,6 +46,13 @@ struct Inner {
 
 impl SessionPool {
     /// An empty pool of sessions on `driver`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let pool = harness::SessionPool::new(harness::Driver::shared().await?);
+    /// assert_eq!(pool.idle(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn new(driver: &Driver) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -56,6 +63,13 @@ impl SessionPool {
     }
 
     /// A clean session: an idle one after a successful reset, or else a new one.
+    ///
+    /// ```no_run
+    /// # async fn f(pool: &harness::SessionPool) -> Result<(), Box<dyn std::error::Error>> {
+    /// let session = pool.acquire().await?;
+    /// session.goto("about:blank").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn acquire(&self) -> Result<PooledSession, Error> {
         loop {
             let idle = self.lock().pop();
@@ -75,11 +89,26 @@ impl SessionPool {
     }
 
     /// How many sessions wait in the pool.
+    ///
+    /// ```no_run
+    /// # async fn f(pool: &harness::SessionPool) -> Result<(), harness::Error> {
+    /// let session = pool.acquire().await?;
+    /// drop(session);
+    /// assert_eq!(pool.idle(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn idle(&self) -> usize {
         self.lock().len()
     }
 
     /// Closes every idle session.
+    ///
+    /// ```no_run
+    /// # async fn f(pool: &harness::SessionPool) {
+    /// pool.close_idle().await;
+    /// assert_eq!(pool.idle(), 0);
+    /// # }
+    /// ```
     pub async fn close_idle(&self) {
         let idle = std::mem::take(&mut *self.lock());
         for session in idle {
@@ -162,6 +191,14 @@ async fn clear_all_chrome_cookies(client: &Client, endpoint: &url::Url) {
 
 /// A session borrowed from a [`SessionPool`]; derefs to [`Session`] (and so to the fantoccini
 /// client). Dropping it returns the session to the pool.
+///
+/// ```no_run
+/// # async fn f(pool: &harness::SessionPool) -> Result<(), harness::Error> {
+/// let session: harness::PooledSession = pool.acquire().await?;
+/// println!("{} session on {}", session.browser(), session.endpoint());
+/// drop(session); // reset and handed out again by the next `acquire`
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct PooledSession {
     session: Option<Session>,
@@ -170,6 +207,13 @@ pub struct PooledSession {
 
 impl PooledSession {
     /// Takes the session out of the pool for good, e.g. to close it.
+    ///
+    /// ```no_run
+    /// # async fn f(pool: &harness::SessionPool) -> Result<(), harness::Error> {
+    /// let session = pool.acquire().await?.detach();
+    /// session.close().await?; // not returned to the pool
+    /// # Ok(()) }
+    /// ```
     pub fn detach(mut self) -> Session {
         self.session.take().expect("present until dropped")
     }

@@ -17,6 +17,11 @@ use super::runtime;
 use crate::{Error, ServerHandle};
 
 /// The window size every session starts with, so screenshots and layouts are reproducible.
+///
+/// ```
+/// let (width, height) = harness::browser::WINDOW_SIZE;
+/// assert_eq!((width, height), (1280, 800));
+/// ```
 pub const WINDOW_SIZE: (u32, u32) = (1280, 800);
 
 /// How long opening a session may take (a cold browser start on a loaded CI machine).
@@ -121,6 +126,16 @@ fn is_root() -> bool {
 ///
 /// Call [`close`](Self::close) when done. Dropping an open session closes it in the background and
 /// then deletes its profile.
+///
+/// ```no_run
+/// use fantoccini::Locator;
+/// # async fn f(web: &harness::ServerHandle) -> Result<(), Box<dyn std::error::Error>> {
+/// let session = harness::Driver::shared().await?.session().await?;
+/// session.goto(web.url().join("counter")?.as_str()).await?;
+/// session.find(Locator::Id("increment")).await?.click().await?;
+/// session.close().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Session {
     client: Option<Client>,
@@ -184,22 +199,51 @@ impl Session {
     }
 
     /// The fantoccini client (also reachable through `Deref`).
+    ///
+    /// ```no_run
+    /// # async fn f(session: &harness::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// let client: fantoccini::Client = session.client().clone(); // e.g. to move into a task
+    /// client.goto("about:blank").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn client(&self) -> &Client {
         self.client.as_ref().expect("an open session has a client")
     }
 
     /// The browser this session runs.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let session = harness::Driver::shared().await?.session().await?;
+    /// println!("running {}", session.browser());
+    /// # Ok(()) }
+    /// ```
     pub fn browser(&self) -> Browser {
         self.browser
     }
 
     /// The WebDriver endpoint this session lives on.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let session = harness::Driver::shared().await?.session().await?;
+    /// println!("session lives on {}", session.endpoint());
+    /// # Ok(()) }
+    /// ```
     pub fn endpoint(&self) -> &Url {
         &self.endpoint
     }
 
     /// The browser's console messages so far, where the driver exposes them (chromedriver does;
     /// geckodriver does not, and then this is `None`).
+    ///
+    /// ```no_run
+    /// # async fn f(session: &harness::Session) {
+    /// if let Some(lines) = session.console_log().await {
+    ///     assert!(!lines.iter().any(|l| l.starts_with("SEVERE")), "{lines:?}");
+    /// }
+    /// # }
+    /// ```
     pub async fn console_log(&self) -> Option<Vec<String>> {
         if self.browser != Browser::Chrome {
             return None;
@@ -233,6 +277,13 @@ impl Session {
     }
 
     /// Closes the browser and deletes its profile.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let session = harness::Driver::shared().await?.session().await?;
+    /// session.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn close(mut self) -> Result<(), Error> {
         let client = self.client.take().expect("an open session has a client");
         let profile = self.profile.take();

@@ -1,6 +1,5 @@
 //! Helpers shared by the server tests.
 
-
 use harness::Server;
 
 /// fixtures-app, built by `cargo test --workspace`.
