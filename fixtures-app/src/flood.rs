@@ -65,7 +65,10 @@ pub(crate) fn flood(stream: Stream, phase: Phase, bytes: u64) -> io::Result<()> 
         Stream::Stdout => io::stdout().as_fd().try_clone_to_owned()?,
         Stream::Stderr => io::stderr().as_fd().try_clone_to_owned()?,
     };
-    write_lines(&mut File::from(fd), &format!("{stream} {phase}"), bytes)
+    write_lines(&mut File::from(fd), &format!("{stream} {phase}"), bytes)?;
+    // The end of a flood cannot be seen from a stream sent to /dev/null; this line shows it.
+    tracing::info!(%stream, %phase, bytes, "flood finished");
+    Ok(())
 }
 
 /// Writes exactly `bytes` bytes of numbered lines labelled `label`; the last line ends in `\n`

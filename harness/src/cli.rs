@@ -19,6 +19,10 @@
 //! logs to stderr with a `[NAME]` prefix; without it, the last 40 lines of each server's stdout and
 //! stderr are shown only when something failed. `HARNESS_LOG=1` streams them too.
 //!
+//! `harness demo` shows both at work on this repository's fixtures-app: 4 servers and 4 headless
+//! Chrome sessions in parallel, installing Chromium with apt-get first if it is missing and it may
+//! (as root or with passwordless sudo). It exits 0 only when every check passed.
+//!
 //! # Environment of TEST_COMMAND
 //! For each server, `NAME_URL` (its base URL, ending in `/`) and `NAME_PORT`, NAME upper-cased
 //! with `-` turned into `_` (`--server web-api=...` gives `WEB_API_URL`); with `--browser`,
@@ -53,6 +57,7 @@
 //!   and the terminal's SIGHUP reaches the rest if the terminal goes away.
 
 mod args;
+mod demo;
 mod exit;
 mod plan;
 mod run;
@@ -101,6 +106,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Serve(args) => serve::serve(args).await,
+            Command::Demo => demo::demo().await,
         }
     });
     runtime.shutdown_timeout(Duration::from_secs(1));

@@ -35,6 +35,13 @@ pub(crate) enum Command {
     /// after a signal-initiated shutdown; 2 on a usage error; 3 if a server did not become ready;
     /// 4 if a server died.
     Serve(ServeArgs),
+    /// Show the harness at work: 4 fixtures-app instances and 4 headless Chrome sessions in parallel.
+    ///
+    /// Installs Chromium and chromedriver with apt-get when they are missing and this runs as root
+    /// (or with passwordless sudo); otherwise prints the commands to run. Builds fixtures-app if
+    /// needed. Each session fills in a form, clicks a counter and asks its server who it is; a
+    /// table shows the results. Exit status: 0 when every check passed, 1 otherwise.
+    Demo,
 }
 
 /// The servers (and browser driver) to start, shared by every subcommand.

@@ -6,6 +6,7 @@
 
 mod browser;
 mod cleanup;
+mod demo;
 mod exit_codes;
 mod failures;
 mod input;

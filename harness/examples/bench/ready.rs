@@ -1,0 +1,176 @@
+//! Rows a and b: how soon a spawned server is usable.
+//!
+//! Four methods, interleaved (the order rotates every iteration so none always goes first):
+//! - harness: `Server::spawn` until ready (the handshake line read and parsed);
+//! - raw: the least any launcher can do, `std::process::Command` with stdout piped and `PORT=0`,
+//!   until the first stdout line;
+//! - polling every 100 ms and every 250 ms, as Playwright's `webServer` and `wait-on` do: a port
+//!   picked free just before, passed with `--port`, then TCP connects until one succeeds.
+//!
+//! Each server is stopped after its measurement, outside the timed section.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use harness::Server;
+
+use super::report::{Line, Report};
+use super::setup::pick_free_port;
+use super::stats::{Samples, fmt_ms};
+
+/// Measured iterations per method.
+const N: usize = 100;
+/// Unrecorded iterations first (page cache, the harness's watchdog and spawner thread).
+const WARMUP: usize = 5;
+/// The longest any one start may take before the row fails.
+const LIMIT: Duration = Duration::from_secs(10);
+/// The ratio row a aims for.
+const TARGET_RATIO: f64 = 1.05;
+
+#[derive(Debug, Clone, Copy)]
+enum Method {
+    Harness,
+    Raw,
+    Poll(Duration),
+}
+
+const METHODS: [Method; 4] = [
+    Method::Harness,
+    Method::Raw,
+    Method::Poll(Duration::from_millis(100)),
+    Method::Poll(Duration::from_millis(250)),
+];
+
+/// Runs rows a and b and adds them to `report`.
+pub(crate) async fn run(server: &Server, report: &mut Report) -> anyhow::Result<()> {
+    let program = server.validate()?;
+    let mut samples: [Samples; 4] = Default::default();
+    eprintln!("bench: a/b. ready latency, {N} interleaved iterations of 4 methods");
+    for iteration in 0..WARMUP + N {
+        for k in 0..METHODS.len() {
+            let index = (iteration + k) % METHODS.len();
+            let took = measure(METHODS[index], server, &program).await?;
+            if iteration >= WARMUP {
+                samples[index].push(took);
+            }
+        }
+    }
+    let [harness, raw, poll100, poll250] = samples;
+    let ratio = harness.median_ms() / raw.median_ms();
+    let speedup100 = poll100.median_ms() / harness.median_ms();
+    let speedup250 = poll250.median_ms() / harness.median_ms();
+
+    report.num("ready_ratio_vs_raw", ratio);
+    report.num("ready_speedup_vs_poll_100ms", speedup100);
+    report.num("ready_speedup_vs_poll_250ms", speedup250);
+    report.num(
+        "ready_harness_overhead_ms",
+        harness.median_ms() - raw.median_ms(),
+    );
+    report.set("ready_n", N);
+    for (name, s) in [
+        ("harness", &harness),
+        ("raw", &raw),
+        ("poll_100ms", &poll100),
+        ("poll_250ms", &poll250),
+    ] {
+        report.num(&format!("ready_{name}_median_ms"), s.median_ms());
+        report.num(&format!("ready_{name}_p95_ms"), s.p95_ms());
+    }
+    report.line(Line {
+        row: "a. Ready latency".into(),
+        measured: format!(
+            "`Server::spawn` until ready vs. raw `Command` spawn until the first stdout line; n={N} each"
+        ),
+        result: format!(
+            "{} vs. {}: **{ratio:.2}×**",
+            harness.summary(),
+            raw.summary()
+        ),
+        target: format!("≤ {TARGET_RATIO:.2}×"),
+        met: Some(ratio <= TARGET_RATIO),
+    });
+    report.line(Line {
+        row: "b. vs. TCP polling".into(),
+        measured: format!(
+            "free port picked, `--port P`, connect every 100 ms / 250 ms until accepted; n={N} each"
+        ),
+        result: format!(
+            "{} / {}: harness **{speedup100:.0}× / {speedup250:.0}× faster** (median {} ms)",
+            poll100.summary(),
+            poll250.summary(),
+            fmt_ms(harness.median_ms())
+        ),
+        target: "—".into(),
+        met: None,
+    });
+    Ok(())
+}
+
+async fn measure(method: Method, server: &Server, program: &Path) -> anyhow::Result<Duration> {
+    match method {
+        Method::Harness => {
+            let started = Instant::now();
+            let handle = server.spawn().await?;
+            let took = started.elapsed();
+            handle.stop().await?;
+            Ok(took)
+        }
+        Method::Raw => {
+            let program = program.to_path_buf();
+            tokio::task::spawn_blocking(move || raw(&program)).await?
+        }
+        Method::Poll(every) => {
+            let program = program.to_path_buf();
+            tokio::task::spawn_blocking(move || poll(&program, every)).await?
+        }
+    }
+}
+
+/// Spawn with stdout piped and `PORT=0`, until the first stdout line.
+fn raw(program: &Path) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .env("PORT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("stdout is piped")?).read_line(&mut line)?;
+    let took = started.elapsed();
+    child.kill()?;
+    child.wait()?;
+    if !line.contains("\"harness\"") {
+        bail!("the first stdout line is not the handshake: {line:?}");
+    }
+    Ok(took)
+}
+
+/// A port picked free, passed with `--port`, then TCP connects every `every` until one succeeds.
+fn poll(program: &Path, every: Duration) -> anyhow::Result<Duration> {
+    let port = pick_free_port()?;
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .args(["--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let connected = loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break Some(started.elapsed());
+        }
+        if started.elapsed() > LIMIT {
+            break None;
+        }
+        std::thread::sleep(every);
+    };
+    child.kill()?;
+    child.wait()?;
+    connected.with_context(|| format!("port {port} did not accept a connection within {LIMIT:?}"))
+}
