@@ -64,6 +64,11 @@ impl SessionSpec {
                     "--disable-quic".into(),
                     "--disable-dev-shm-usage".into(),
                     "--disable-gpu".into(),
+                    // Each browser-initiated navigation would otherwise swap to a new renderer
+                    // process, and the back-forward cache keeps old pages alive: a pooled
+                    // session's reset to about:blank costs ~90 ms with them and ~30 ms without.
+                    "--disable-features=ProactivelySwapBrowsingInstance,BackForwardCache,RenderDocument"
+                        .into(),
                 ];
                 if !headful {
                     args.push("--headless".into());
