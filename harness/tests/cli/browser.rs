@@ -20,14 +20,12 @@ fn driver_answers(browser: &str) {
     );
 }
 
+/// The browser of this run, as for the rest of the suite: `HARNESS_BROWSER` (Chrome by default),
+/// so `HARNESS_BROWSER=firefox cargo test --workspace` covers geckodriver.
 #[test]
-fn chrome_driver_is_started_and_exported() {
-    driver_answers("chrome");
-}
-
-#[test]
-fn firefox_driver_is_started_and_exported() {
-    driver_answers("firefox");
+fn the_driver_of_this_runs_browser_is_started_and_exported() {
+    let browser = harness::Browser::from_env().expect("HARNESS_BROWSER is chrome or firefox");
+    driver_answers(browser.name());
 }
 
 #[test]
