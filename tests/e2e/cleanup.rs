@@ -1,10 +1,8 @@
 //! A test process SIGKILLed mid-session leaves no driver and no browser behind.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::procs::marked;
+use crate::procs::{OWNER_READY, marked, spawn_owner};
 use crate::support::web;
 
 const MARKER_KEY: &str = "HARNESS_E2E_OWNER_MARKER";
@@ -13,25 +11,12 @@ const MARKER_KEY: &str = "HARNESS_E2E_OWNER_MARKER";
 fn sigkilled_test_process_leaves_no_driver_or_browser() {
     let marker_value = format!("{}-{:?}", std::process::id(), Instant::now());
     let marker = format!("{MARKER_KEY}={marker_value}");
-    let mut owner = Command::new(std::env::current_exe().unwrap())
-        .args(["cleanup::owner", "--exact", "--ignored", "--nocapture"])
-        .env(MARKER_KEY, &marker_value)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = owner.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("OWNER READY") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    if rx.recv_timeout(Duration::from_secs(90)).is_err() {
-        let _ = owner.kill();
-        panic!("the owner process never opened its session");
-    }
+    let mut owner = spawn_owner(
+        "cleanup::owner",
+        MARKER_KEY,
+        &marker_value,
+        Duration::from_secs(90),
+    );
     let before = marked(&marker);
     let browser_names = [
         "chromium",
@@ -81,6 +66,6 @@ async fn owner() {
         .goto(web.url().join("counter").unwrap().as_str())
         .await
         .unwrap();
-    println!("OWNER READY");
+    println!("{OWNER_READY}");
     std::future::pending::<()>().await;
 }

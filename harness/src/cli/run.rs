@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use super::args::RunArgs;
 use super::exit;
 use super::plan::{self, Plan};
-use super::signals::{Signals, Stop};
-use super::stack::{self, StartError};
+use super::signals::Stop;
+use super::stack;
 use super::test_command::TestCommand;
 use super::usage::UsageError;
 
@@ -16,14 +16,9 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
         Ok(plan) => plan,
         Err(error) => return super::usage_error(&error),
     };
-    let mut signals = match Signals::install() {
-        Ok(signals) => signals,
-        Err(error) => return super::internal_error("install signal handlers", &error),
-    };
-    let running = match stack::start(plan, &mut signals).await {
-        Ok(running) => running,
-        Err(StartError::NotReady) => return ExitCode::from(exit::NOT_READY),
-        Err(StartError::Stopped(stop)) => return exit::after_signal(stop.number()),
+    let (running, mut signals) = match stack::launch(plan).await {
+        Ok(launched) => launched,
+        Err(status) => return status,
     };
 
     let mut test = match TestCommand::spawn(&args.command, &running.env()).await {

@@ -9,8 +9,7 @@ use serde::Serialize;
 use super::args::ServeArgs;
 use super::exit;
 use super::plan::Plan;
-use super::signals::Signals;
-use super::stack::{self, Running, StartError};
+use super::stack::{self, Running};
 
 /// The line `serve` prints once everything is ready.
 #[derive(Debug, Serialize)]
@@ -59,14 +58,9 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
         Ok(plan) => plan,
         Err(error) => return super::usage_error(&error),
     };
-    let mut signals = match Signals::install() {
-        Ok(signals) => signals,
-        Err(error) => return super::internal_error("install signal handlers", &error),
-    };
-    let running = match stack::start(plan, &mut signals).await {
-        Ok(running) => running,
-        Err(StartError::NotReady) => return ExitCode::from(exit::NOT_READY),
-        Err(StartError::Stopped(stop)) => return exit::after_signal(stop.number()),
+    let (running, mut signals) = match stack::launch(plan).await {
+        Ok(launched) => launched,
+        Err(status) => return status,
     };
 
     let line = serde_json::to_string(&Announcement::of(&running)).expect("plain data serializes");

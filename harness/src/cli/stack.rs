@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::process::ExitStatus;
+use std::process::{ExitCode, ExitStatus};
 use std::task::Poll;
 
 use tokio::task::JoinSet;
@@ -41,6 +41,18 @@ pub(crate) enum StartError {
     NotReady,
     /// `harness` was asked to stop; everything started so far was killed.
     Stopped(Stop),
+}
+
+/// What `run` and `serve` share: signal handlers first (so a Ctrl-C during start-up is handled),
+/// then [`start`]. On failure, the exit status to end with.
+pub(crate) async fn launch(plan: Plan) -> Result<(Running, Signals), ExitCode> {
+    let mut signals = Signals::install()
+        .map_err(|error| super::internal_error("install signal handlers", &error))?;
+    match start(plan, &mut signals).await {
+        Ok(running) => Ok((running, signals)),
+        Err(StartError::NotReady) => Err(ExitCode::from(super::exit::NOT_READY)),
+        Err(StartError::Stopped(stop)) => Err(super::exit::after_signal(stop.number())),
+    }
 }
 
 /// Starts every server and the driver concurrently and waits until all are ready.

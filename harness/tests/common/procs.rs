@@ -59,3 +59,42 @@ pub(crate) fn marked(key_value: &str) -> Vec<(u32, String)> {
 pub(crate) fn processes_with(key_value: &str) -> Vec<u32> {
     marked(key_value).into_iter().map(|(pid, _)| pid).collect()
 }
+
+/// The line an owner test prints once it has started everything it is to be killed with.
+pub(crate) const OWNER_READY: &str = "OWNER READY";
+
+/// Re-runs this test binary's ignored test `test` (exact path) in a child process with
+/// `key=value` in its environment, and waits at most `limit` for it to print [`OWNER_READY`].
+/// The owner inherits the marker, and so does everything it starts. Panics, after killing it, if
+/// it is not ready in time.
+pub(crate) fn spawn_owner(
+    test: &str,
+    key: &str,
+    value: &str,
+    limit: Duration,
+) -> std::process::Child {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut owner = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([test, "--exact", "--ignored", "--nocapture"])
+        .env(key, value)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the owner process");
+    let stdout = owner.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with(OWNER_READY) {
+                let _ = tx.send(());
+            }
+        }
+    });
+    if rx.recv_timeout(limit).is_err() {
+        let _ = owner.kill();
+        let _ = owner.wait();
+        panic!("the owner process `{test}` did not print {OWNER_READY:?} within {limit:?}");
+    }
+    owner
+}

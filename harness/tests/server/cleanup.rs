@@ -1,9 +1,9 @@
 //! Stopping, and never leaking a process.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use crate::procs::{OWNER_READY, spawn_owner};
 use crate::support::{alive, fixtures, get, processes_with, wait_until};
 
 fn grandchild_pid(whoami: &str) -> u32 {
@@ -80,33 +80,15 @@ const MARKER_KEY: &str = "HARNESS_TEST_OWNER_MARKER";
 #[tokio::test]
 async fn sigkilled_owner_leaves_no_descendant() {
     let marker = format!("{MARKER_KEY}={}", std::process::id());
-    let mut owner = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "cleanup::owner_process",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(MARKER_KEY, std::process::id().to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = owner.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("OWNER READY") {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let ready = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("owner started its servers");
+    let mut owner = spawn_owner(
+        "cleanup::owner_process",
+        MARKER_KEY,
+        &std::process::id().to_string(),
+        Duration::from_secs(60),
+    );
     let before = processes_with(&marker);
     // The owner, 3 servers and their 3 grandchildren, and the watchdog, at least.
-    assert!(before.len() >= 7, "{ready}: {before:?}");
+    assert!(before.len() >= 7, "{before:?}");
 
     owner.kill().unwrap(); // SIGKILL: no Drop runs in the owner.
     owner.wait().unwrap();
@@ -132,7 +114,7 @@ async fn owner_process() {
         servers.push(fixtures().arg("--spawn-grandchild").spawn().await.unwrap());
     }
     println!(
-        "OWNER READY {:?}",
+        "{OWNER_READY} {:?}",
         servers.iter().map(|s| s.pid()).collect::<Vec<_>>()
     );
     std::future::pending::<()>().await;
