@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::Error;
+use crate::keep::KeptOutput;
 use crate::logs::Logs;
 use crate::monitor::Monitor;
 use crate::process::Group;
@@ -43,6 +44,7 @@ pub struct ServerHandle {
     instance_id: String,
     listeners: BTreeMap<String, Url>,
     primary: Option<Url>,
+    kept_output: Option<KeptOutput>,
 }
 
 impl ServerHandle {
@@ -74,7 +76,12 @@ impl ServerHandle {
             instance_id,
             listeners: BTreeMap::new(),
             primary: None,
+            kept_output: None,
         }
+    }
+
+    pub(crate) fn set_kept_output(&mut self, kept: Option<KeptOutput>) {
+        self.kept_output = kept;
     }
 
     pub(crate) fn set_listeners(&mut self, listeners: BTreeMap<String, Url>) {
@@ -295,9 +302,10 @@ impl ServerHandle {
         let status = self.monitor.wait_exit_blocking(KILL_WAIT);
         if status.is_some() {
             // The leader stayed a zombie until now, so the group id could not be reused before the
-            // kill above; the group is gone, and so is our duty to it.
-            let _ = child.wait();
+            // kill above. Unregister from the watchdog first, then reap: once reaped, the id is
+            // free for reuse, and the watchdog must no longer be holding it.
             group.release();
+            let _ = child.wait();
         } else {
             tracing::warn!(server = %self.name, pid = self.pid, "server did not die after SIGKILL");
         }
@@ -325,6 +333,13 @@ impl Drop for ServerHandle {
                     self.pid,
                     self.lock_group().id()
                 );
+                if let Some(kept) = &self.kept_output {
+                    eprintln!(
+                        "harness: its output goes to {} and {}",
+                        kept.stdout.display(),
+                        kept.stderr.display()
+                    );
+                }
             }
             return;
         }

@@ -416,8 +416,18 @@ fn parse_listener_url(raw: &str) -> Result<Listener, String> {
     let mut url = Url::parse(raw).map_err(|e| e.to_string())?;
     url.set_ip_host(connect_ip)
         .map_err(|()| "cannot set host".to_owned())?;
+    ensure_trailing_slash(&mut url);
     // `Url` drops a port equal to the scheme's default; the handshake's port is explicit anyway.
     Ok(Listener { url, addr })
+}
+
+/// Makes `url` a base that [`Url::join`] extends instead of replacing its last segment:
+/// `http://127.0.0.1:8080/app` becomes `http://127.0.0.1:8080/app/`.
+pub(crate) fn ensure_trailing_slash(url: &mut Url) {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
 }
 
 /// Builds a handshake line for the given listeners, each served over plain `http`.
@@ -519,7 +529,9 @@ impl LineSplitter {
                     lines.push(self.take());
                     bytes = &bytes[i + 1..];
                 }
-                None if bytes.len() >= room => {
+                // Only more than `room` bytes without a newline prove the line is too long; exactly
+                // `room` may still be followed by its newline in the next read.
+                None if bytes.len() > room => {
                     self.buf.extend_from_slice(&bytes[..room]);
                     lines.push(self.take());
                     bytes = &bytes[room..];

@@ -51,6 +51,8 @@ pub mod cli;
 mod error;
 #[cfg(feature = "server")]
 mod handle;
+#[cfg(feature = "server")]
+mod keep;
 #[cfg(all(feature = "server", target_os = "linux"))]
 mod listening;
 #[cfg(feature = "server")]

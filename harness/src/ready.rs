@@ -185,10 +185,15 @@ fn url_from_capture(text: &str) -> Option<Url> {
         format!("http://{text}")
     };
     let mut url = Url::parse(&text).ok()?;
-    if url.host_str() == Some("localhost") {
-        url.set_host(Some("127.0.0.1")).ok()?;
+    match url.host_str() {
+        Some("localhost" | "0.0.0.0") => url.set_host(Some("127.0.0.1")).ok()?,
+        Some("[::]") => url.set_host(Some("[::1]")).ok()?,
+        _ => {}
     }
-    url.port_or_known_default()?;
+    if url.port_or_known_default()? == 0 {
+        return None;
+    }
+    crate::handshake::ensure_trailing_slash(&mut url);
     Some(url)
 }
 
@@ -250,6 +255,23 @@ mod tests {
         let e = Ready::line(r"listening on (\d+)").unwrap_err().to_string();
         assert!(e.contains("no named group `url` or `port`"), "{e}");
         assert!(Ready::line(r"(?P<port>").is_err());
+    }
+
+    #[test]
+    fn url_group_connects_on_loopback_and_keeps_a_base_path() {
+        let ready = Ready::line(r"on (?P<url>\S+)").unwrap();
+        assert_eq!(
+            ready_url(&ready, "on http://0.0.0.0:8000"),
+            "http://127.0.0.1:8000/"
+        );
+        assert_eq!(
+            ready_url(&ready, "on http://[::]:8000/app"),
+            "http://[::1]:8000/app/"
+        );
+        assert!(matches!(
+            ready.check("on http://127.0.0.1:0/"),
+            Seen::Nothing
+        ));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::checks::{self, Checks};
 use crate::handle::ServerHandle;
+use crate::keep::KeptOutput;
 use crate::logs::Stream;
 use crate::monitor::{Monitor, Phase};
 use crate::process::{self, Group};
@@ -390,10 +391,19 @@ impl Server {
         let instance_id = checks::nonce();
 
         let mut cmd = Command::new(&program);
-        cmd.args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args(&self.args).stdin(Stdio::null());
+        let kept = if keep {
+            let (paths, stdout, stderr) =
+                KeptOutput::create(&name, &instance_id).map_err(|source| Error::Spawn {
+                    command: command_line.clone(),
+                    source,
+                })?;
+            cmd.stdout(stdout).stderr(stderr);
+            Some(paths)
+        } else {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            None
+        };
         for (key, value) in [
             ("PORT", "0"),
             ("PYTHONUNBUFFERED", "1"),
@@ -422,11 +432,23 @@ impl Server {
         let pid = child.id();
         let group = Group::adopt(&child, keep);
         let monitor = Monitor::new(name.clone(), echo);
-        let stdout = child.stdout.take().expect("stdout was piped");
-        let stderr = child.stderr.take().expect("stderr was piped");
-        monitor.drain(stdout, Stream::Stdout, Some(self.ready.clone()));
         let stderr_rule = self.ready.reads_stderr().then(|| self.ready.clone());
-        monitor.drain(stderr, Stream::Stderr, stderr_rule);
+        match &kept {
+            Some(paths) => {
+                let (stdout, stderr) = paths.follow(&monitor).map_err(|source| Error::Spawn {
+                    command: command_line.clone(),
+                    source,
+                })?;
+                monitor.drain(stdout, Stream::Stdout, Some(self.ready.clone()));
+                monitor.drain(stderr, Stream::Stderr, stderr_rule);
+            }
+            None => {
+                let stdout = child.stdout.take().expect("stdout was piped");
+                let stderr = child.stderr.take().expect("stderr was piped");
+                monitor.drain(stdout, Stream::Stdout, Some(self.ready.clone()));
+                monitor.drain(stderr, Stream::Stderr, stderr_rule);
+            }
+        }
         monitor.watch_exit(pid);
 
         let mut handle = ServerHandle::new(
@@ -440,6 +462,7 @@ impl Server {
             keep,
             instance_id,
         );
+        handle.set_kept_output(kept);
         let deadline = tokio::time::Instant::from_std(started + self.ready_timeout);
         match self.wait_ready(&handle, deadline).await {
             Ok(listeners) => handle.set_listeners(listeners),
@@ -484,9 +507,11 @@ impl Server {
         match settled {
             Some(Phase::Ready(listeners)) => Ok(listeners),
             Some(Phase::Malformed(source)) => {
+                // Whether it already exited on its own, before our kill, is part of the story.
+                let status = monitor.exit_status();
                 handle.kill_group();
                 Err(Error::Handshake {
-                    failure: Box::new(handle.failure(None).await),
+                    failure: Box::new(handle.failure(status).await),
                     source,
                 })
             }

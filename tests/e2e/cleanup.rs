@@ -11,11 +11,31 @@ const MARKER_KEY: &str = "HARNESS_E2E_OWNER_MARKER";
 fn sigkilled_test_process_leaves_no_driver_or_browser() {
     let marker_value = format!("{}-{:?}", std::process::id(), Instant::now());
     let marker = format!("{MARKER_KEY}={marker_value}");
-    let mut owner = spawn_owner(
+    // Its own temporary folder, to see that the browser profiles it leaves are deleted too.
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut owner, _) = spawn_owner(
         "cleanup::owner",
-        MARKER_KEY,
-        &marker_value,
+        &[
+            (MARKER_KEY, &marker_value),
+            ("TMPDIR", tmp.path().to_str().unwrap()),
+        ],
         Duration::from_secs(90),
+    );
+    let profiles = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("harness-profiles-")
+            })
+            .count()
+    };
+    assert_eq!(
+        profiles(),
+        1,
+        "the owner keeps its browser profiles in one folder"
     );
     let before = marked(&marker);
     let browser_names = [
@@ -49,6 +69,11 @@ fn sigkilled_test_process_leaves_no_driver_or_browser() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    let profiles_gone = crate::procs::wait_until(Duration::from_secs(5), || profiles() == 0);
+    assert!(
+        profiles_gone,
+        "the killed owner's browser profiles were not deleted"
+    );
 }
 
 /// Run only by the test above, in a child process it then SIGKILLs.

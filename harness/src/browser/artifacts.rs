@@ -160,7 +160,8 @@ impl<'a> E2e<'a> {
         self
     }
 
-    /// The driver to use (default: [`Driver::shared`], from the environment).
+    /// The driver to use (default: [`Driver::shared`], from the environment; unused with a
+    /// [`pool`](Self::pool), whose own driver opens its sessions).
     ///
     /// ```no_run
     /// # async fn f(web: &harness::ServerHandle) -> Result<(), harness::Error> {
@@ -217,16 +218,13 @@ impl<'a> E2e<'a> {
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         let name = self.name.clone().unwrap_or_else(current_test_name);
-        let driver = match self.driver {
-            Some(driver) => driver,
-            None => match Driver::shared().await {
-                Ok(driver) => driver,
+        let lease = match (self.pool, self.driver) {
+            (Some(pool), _) => pool.acquire().await.map(Lease::Pooled),
+            (None, Some(driver)) => driver.session().await.map(Lease::Fresh),
+            (None, None) => match Driver::shared().await {
+                Ok(driver) => driver.session().await.map(Lease::Fresh),
                 Err(e) => panic!("harness: no browser for test `{name}`: {e}"),
             },
-        };
-        let lease = match self.pool {
-            Some(pool) => pool.acquire().await.map(Lease::Pooled),
-            None => driver.session().await.map(Lease::Fresh),
         };
         let lease =
             lease.unwrap_or_else(|e| panic!("harness: no session for test `{name}`: {e:?}"));
@@ -234,7 +232,7 @@ impl<'a> E2e<'a> {
         let ctx = E2eContext {
             client: lease.session().client().clone(),
             base: self.server.url().clone(),
-            browser: driver.browser(),
+            browser: lease.session().browser(),
         };
         let outcome = match tokio::spawn(body(ctx)).await {
             Ok(result) => Ok(result),
@@ -285,6 +283,10 @@ async fn write_artifacts(
     since: SystemTime,
     error: &str,
 ) -> std::io::Result<()> {
+    // A folder left by an earlier failure of the same test would mix its files with these.
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("error.txt"), error)?;
     let client = session.client().clone();

@@ -116,6 +116,27 @@ impl SessionSpec {
     }
 }
 
+/// The folder every profile of this process lives in. A session deletes its own profile when it
+/// closes; this folder, with whatever a killed process or an idle pool left in it, is deleted by the
+/// watchdog when this process ends, however it ends.
+fn profiles_root() -> PathBuf {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        match tempfile::Builder::new()
+            .prefix("harness-profiles-")
+            .tempdir()
+        {
+            Ok(dir) => {
+                let dir = dir.keep();
+                crate::process::remove_on_exit(&dir);
+                dir
+            }
+            Err(_) => std::env::temp_dir(),
+        }
+    })
+    .clone()
+}
+
 fn is_root() -> bool {
     #[cfg(unix)]
     return rustix::process::geteuid().is_root();
@@ -154,7 +175,7 @@ impl Session {
     pub(crate) async fn open(spec: SessionSpec) -> Result<Self, Error> {
         let profile = tempfile::Builder::new()
             .prefix(&format!("harness-{}-", spec.browser))
-            .tempdir()
+            .tempdir_in(profiles_root())
             .map_err(|source| Error::Profile { source })?;
         let caps = spec.capabilities(profile.path());
         let driver = match &spec.own_driver {
@@ -164,7 +185,8 @@ impl Session {
         let endpoint = driver.as_ref().map_or(&spec.url, |d| d.url()).clone();
         let url = endpoint.clone();
         let firefox = spec.browser == Browser::Firefox;
-        let client = runtime::run(async move {
+        let (reply, opened) = tokio::sync::oneshot::channel();
+        runtime::detach(async move {
             let connect =
                 async {
                     let mut builder = ClientBuilder::new(HttpConnector::new());
@@ -184,16 +206,23 @@ impl Session {
                     }
                     Ok(client)
                 };
-            tokio::time::timeout(OPEN_TIMEOUT, connect)
+            let result = tokio::time::timeout(OPEN_TIMEOUT, connect)
                 .await
                 .unwrap_or_else(|_| {
                     Err(Error::SessionTimeout {
                         url: url.to_string(),
                         timeout: OPEN_TIMEOUT,
                     })
-                })
-        })
-        .await?;
+                });
+            // The caller stopped waiting (its future was dropped, e.g. by a timeout): nobody
+            // will close this browser, so close it here.
+            if let Err(Ok(orphan)) = reply.send(result) {
+                let _ = orphan.close().await;
+            }
+        });
+        let client = opened
+            .await
+            .expect("the session task ends only by replying, unless it panicked")?;
         Ok(Self {
             client: Some(client),
             profile: Some(profile),

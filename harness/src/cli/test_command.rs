@@ -132,13 +132,12 @@ impl TestCommand {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
-        if let Some(group) = &self.group {
-            group.kill();
-        }
-        let _ = self.child.wait();
+        // Kill, unregister from the watchdog, then reap: once reaped the id may be reused.
         if let Some(group) = &mut self.group {
+            group.kill();
             group.release();
         }
+        let _ = self.child.wait();
     }
 }
 

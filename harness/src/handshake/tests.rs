@@ -166,6 +166,10 @@ fn splitter_bounds_memory_on_endless_lines() {
     assert_eq!(splitter.finish(), Some("a".repeat(5)));
     let lines = splitter.push(b"0123456789\nz");
     assert_eq!(lines, vec!["0123456789".to_string()]);
+    // A line of exactly the limit whose newline comes in the next read is one line, not two.
+    let mut splitter = LineSplitter::new(10);
+    assert!(splitter.push(b"0123456789").is_empty());
+    assert_eq!(splitter.push(b"\n"), vec!["0123456789".to_string()]);
 }
 
 #[test]

@@ -29,3 +29,19 @@ mod watchdog;
 #[cfg(feature = "cli")]
 pub(crate) use os::tie_to_parent;
 pub(crate) use os::{Group, configure, describe_status, spawn, wait_exit};
+
+/// Deletes `dir` when this process ends, however it ends (Unix: the watchdog does it). Returns
+/// whether that is arranged.
+#[cfg_attr(
+    not(feature = "browser"),
+    expect(dead_code, reason = "used for browser profiles")
+)]
+pub(crate) fn remove_on_exit(dir: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    return watchdog::remove_on_exit(dir);
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
+    }
+}

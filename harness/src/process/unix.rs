@@ -174,7 +174,7 @@ pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
     #[cfg(target_os = "linux")]
     {
         use std::sync::mpsc;
-        type Job = (Command, tokio::sync::oneshot::Sender<io::Result<Child>>);
+        type Job = (Command, tokio::sync::oneshot::Sender<io::Result<Unclaimed>>);
         static SPAWNER: std::sync::OnceLock<std::sync::Mutex<mpsc::Sender<Job>>> =
             std::sync::OnceLock::new();
         let spawner = SPAWNER.get_or_init(|| {
@@ -183,14 +183,8 @@ pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
                 .name("harness-spawner".into())
                 .spawn(move || {
                     for (mut cmd, reply) in rx {
-                        // If the caller's future was dropped meanwhile, nobody owns the child:
-                        // kill its group and reap it rather than leak it.
-                        if let Err(Ok(mut orphan)) = reply.send(cmd.spawn()) {
-                            if let Some(pgid) = Pid::from_raw(orphan.id() as i32) {
-                                let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
-                            }
-                            let _ = orphan.wait();
-                        }
+                        // If the caller is gone, the reply is dropped, and with it the child.
+                        let _ = reply.send(cmd.spawn().map(|child| Unclaimed(Some(child))));
                     }
                 })
                 .expect("failed to start the harness spawner thread");
@@ -202,13 +196,39 @@ pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
             .unwrap_or_else(|e| e.into_inner())
             .send((cmd, reply))
             .map_err(|_| io::Error::other("the harness spawner thread is gone"))?;
-        result
+        let spawned = result
             .await
-            .map_err(|_| io::Error::other("the harness spawner thread is gone"))?
+            .map_err(|_| io::Error::other("the harness spawner thread is gone"))?;
+        Ok(spawned?.claim())
     }
     #[cfg(not(target_os = "linux"))]
     {
         let mut cmd = cmd;
         cmd.spawn()
+    }
+}
+
+/// A child on its way from the spawner thread to the caller. If the caller's future is dropped
+/// before it claims the child (a `timeout` or `select!` around `spawn`), nobody else knows the
+/// process: dropping this kills its group and reaps it instead of leaking it.
+#[cfg(target_os = "linux")]
+struct Unclaimed(Option<Child>);
+
+#[cfg(target_os = "linux")]
+impl Unclaimed {
+    fn claim(mut self) -> Child {
+        self.0.take().expect("claimed once")
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Unclaimed {
+    fn drop(&mut self) {
+        if let Some(mut orphan) = self.0.take() {
+            if let Some(pgid) = Pid::from_raw(orphan.id() as i32) {
+                let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
+            }
+            let _ = orphan.wait();
+        }
     }
 }

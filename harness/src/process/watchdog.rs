@@ -5,8 +5,9 @@
 //! child. So the first spawn also starts a shell, in a process group of its own (a Ctrl-C to the
 //! terminal's foreground group must not reach it) and ignoring the usual termination signals, whose
 //! stdin is a pipe from this process. We write `+PGID` when a server starts and `-PGID` once its group
-//! is killed and reaped. The kernel closes the pipe whenever this process ends, however it ends; the
-//! shell reads end-of-file and sends SIGKILL to every group still registered.
+//! is killed and reaped, and `dPATH` for a folder to delete at the end (browser profiles). The kernel
+//! closes the pipe whenever this process ends, however it ends; the shell reads end-of-file, sends
+//! SIGKILL to every group still registered, then deletes the folders.
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -15,14 +16,22 @@ use std::sync::{Mutex, OnceLock};
 
 const SCRIPT: &str = r#"trap '' INT TERM HUP QUIT PIPE
 groups=' '
+dirs=''
 while IFS= read -r line; do
   case $line in
     +*) groups="$groups${line#+} " ;;
     -*) id=${line#-}
         case $groups in *" $id "*) groups="${groups%% $id *} ${groups#* $id }" ;; esac ;;
+    d*) dirs="$dirs${line#d}
+" ;;
   esac
 done
 for group in $groups; do kill -s KILL -- "-$group" 2>/dev/null; done
+printf '%s' "$dirs" | while IFS= read -r dir; do
+  [ -n "$dir" ] || continue
+  # A process killed a moment ago may still be writing there: try again once.
+  rm -rf -- "$dir" 2>/dev/null || { sleep 1; rm -rf -- "$dir" 2>/dev/null; }
+done
 "#;
 
 static PIPE: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
@@ -69,4 +78,12 @@ pub(super) fn register(pgid: u32) -> bool {
 /// Forgets a process group that is gone.
 pub(super) fn unregister(pgid: u32) {
     send(&format!("-{pgid}\n"));
+}
+
+/// Asks for `dir` to be deleted when this process ends; returns whether the watchdog took it.
+pub(super) fn remove_on_exit(dir: &std::path::Path) -> bool {
+    match dir.to_str() {
+        Some(path) if !path.contains('\n') => send(&format!("d{path}\n")),
+        _ => false,
+    }
 }

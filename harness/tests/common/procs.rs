@@ -63,22 +63,21 @@ pub(crate) fn processes_with(key_value: &str) -> Vec<u32> {
 /// The line an owner test prints once it has started everything it is to be killed with.
 pub(crate) const OWNER_READY: &str = "OWNER READY";
 
-/// Re-runs this test binary's ignored test `test` (exact path) in a child process with
-/// `key=value` in its environment, and waits at most `limit` for it to print [`OWNER_READY`].
-/// The owner inherits the marker, and so does everything it starts. Panics, after killing it, if
-/// it is not ready in time.
+/// Re-runs this test binary's ignored test `test` (exact path) in a child process with `envs`
+/// added to its environment, and waits at most `limit` for it to print [`OWNER_READY`].
+/// The owner inherits the marker, and so does everything it starts. Returns the owner and its
+/// ready line. Panics, after killing it, if it is not ready in time.
 pub(crate) fn spawn_owner(
     test: &str,
-    key: &str,
-    value: &str,
+    envs: &[(&str, &str)],
     limit: Duration,
-) -> std::process::Child {
+) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
     let mut owner = Command::new(std::env::current_exe().expect("the test binary"))
         .args([test, "--exact", "--ignored", "--nocapture"])
-        .env(key, value)
+        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn the owner process");
@@ -87,14 +86,16 @@ pub(crate) fn spawn_owner(
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.starts_with(OWNER_READY) {
-                let _ = tx.send(());
+                let _ = tx.send(line);
             }
         }
     });
-    if rx.recv_timeout(limit).is_err() {
-        let _ = owner.kill();
-        let _ = owner.wait();
-        panic!("the owner process `{test}` did not print {OWNER_READY:?} within {limit:?}");
+    match rx.recv_timeout(limit) {
+        Ok(line) => (owner, line),
+        Err(_) => {
+            let _ = owner.kill();
+            let _ = owner.wait();
+            panic!("the owner process `{test}` did not print {OWNER_READY:?} within {limit:?}");
+        }
     }
-    owner
 }

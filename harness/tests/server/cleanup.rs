@@ -80,10 +80,9 @@ const MARKER_KEY: &str = "HARNESS_TEST_OWNER_MARKER";
 #[tokio::test]
 async fn sigkilled_owner_leaves_no_descendant() {
     let marker = format!("{MARKER_KEY}={}", std::process::id());
-    let mut owner = spawn_owner(
+    let (mut owner, _) = spawn_owner(
         "cleanup::owner_process",
-        MARKER_KEY,
-        &std::process::id().to_string(),
+        &[(MARKER_KEY, &std::process::id().to_string())],
         Duration::from_secs(60),
     );
     let before = processes_with(&marker);
@@ -118,4 +117,62 @@ async fn owner_process() {
         servers.iter().map(|s| s.pid()).collect::<Vec<_>>()
     );
     std::future::pending::<()>().await;
+}
+
+const KEEP_MARKER_KEY: &str = "HARNESS_TEST_KEEP_OWNER";
+
+#[test]
+fn a_kept_server_keeps_working_after_its_owner_exits() {
+    let marker = std::process::id().to_string();
+    let (mut owner, ready) = spawn_owner(
+        "cleanup::keep_owner",
+        &[(KEEP_MARKER_KEY, &marker)],
+        Duration::from_secs(60),
+    );
+    // `OWNER READY <port> <pgid>`
+    let fields: Vec<&str> = ready.split_whitespace().collect();
+    let (port, pgid) = (fields[2], fields[3]);
+    let status = owner.wait().unwrap();
+    assert!(status.success(), "the owner exited normally: {status:?}");
+
+    // http.server logs every request to stderr: through a pipe whose reader is gone, that write
+    // would fail. Its output goes to files, so it answers, more than once.
+    let url = format!("http://127.0.0.1:{port}/");
+    let answered = (0..3).all(|_| {
+        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))
+            .and_then(|mut stream| {
+                use std::io::{Read, Write};
+                stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer)?;
+                Ok(answer.starts_with("HTTP/1.0 200"))
+            })
+            .unwrap_or(false)
+    });
+    let killed = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .status();
+    assert!(
+        answered,
+        "the kept server at {url} stopped answering once its owner exited"
+    );
+    assert!(killed.unwrap().success());
+}
+
+/// Run only by `a_kept_server_keeps_working_after_its_owner_exits`: keeps a server, then exits.
+#[tokio::test]
+#[ignore = "helper process for a_kept_server_keeps_working_after_its_owner_exits"]
+async fn keep_owner() {
+    if std::env::var_os(KEEP_MARKER_KEY).is_none() {
+        return;
+    }
+    let py = harness::Server::new("python3")
+        .args(["-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .ready(harness::Ready::line(r"port (?P<port>\d+)").unwrap())
+        .keep(true)
+        .spawn()
+        .await
+        .unwrap();
+    println!("{OWNER_READY} {} {}", py.port(), py.pid());
+    drop(py); // kept: prints how to stop it, and stops nothing
 }

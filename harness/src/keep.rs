@@ -1,0 +1,80 @@
+//! `HARNESS_KEEP`: output files for servers that must outlive this process.
+//!
+//! A kept server's stdout and stderr cannot be pipes read by this process: once it exits, the
+//! server's next write fails with `EPIPE` or kills it with `SIGPIPE`, so a "kept" server would be
+//! broken. Its output goes to files instead, and the harness follows them like `tail -f` to see
+//! the ready line and keep [`logs`](crate::ServerHandle::logs).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::monitor::Monitor;
+
+/// How often a followed file is checked for more output.
+const FOLLOW_EVERY: Duration = Duration::from_millis(20);
+
+/// Where a kept server writes its output.
+#[derive(Debug, Clone)]
+pub(crate) struct KeptOutput {
+    pub(crate) stdout: PathBuf,
+    pub(crate) stderr: PathBuf,
+}
+
+impl KeptOutput {
+    /// Creates the two files, in `<temp dir>/harness-keep/`, and returns them open for the server.
+    pub(crate) fn create(name: &str, nonce: &str) -> io::Result<(Self, File, File)> {
+        let dir = std::env::temp_dir().join("harness-keep");
+        std::fs::create_dir_all(&dir)?;
+        let stem: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let short = &nonce[..nonce.len().min(8)];
+        let paths = Self {
+            stdout: dir.join(format!("{stem}-{short}.stdout.log")),
+            stderr: dir.join(format!("{stem}-{short}.stderr.log")),
+        };
+        let stdout = File::create(&paths.stdout)?;
+        let stderr = File::create(&paths.stderr)?;
+        Ok((paths, stdout, stderr))
+    }
+
+    /// Opens the files for following, while `monitor` says the server runs.
+    pub(crate) fn follow(&self, monitor: &Arc<Monitor>) -> io::Result<(Follow, Follow)> {
+        let follow = |path| {
+            File::open(path).map(|file| Follow {
+                file,
+                monitor: Arc::clone(monitor),
+            })
+        };
+        Ok((follow(&self.stdout)?, follow(&self.stderr)?))
+    }
+}
+
+/// A file read as it grows, until the server that writes it has exited.
+#[derive(Debug)]
+pub(crate) struct Follow {
+    file: File,
+    monitor: Arc<Monitor>,
+}
+
+impl Read for Follow {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.file.read(buf)?;
+            if n > 0 || self.monitor.exit_status().is_some() {
+                return Ok(n);
+            }
+            std::thread::sleep(FOLLOW_EVERY);
+        }
+    }
+}
