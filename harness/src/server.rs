@@ -77,7 +77,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server run from `program`: a path, or a name looked up on `PATH`.
+    /// A server run from `program`: a path, or a name looked up on `PATH` (the server's own `PATH`
+    /// if you set one with [`env`](Self::env)). A relative path is resolved against this
+    /// process's working directory, not [`current_dir`](Self::current_dir).
     ///
     /// ```
     /// let server = harness::Server::new("python3").args(["-m", "http.server", "0"]);
