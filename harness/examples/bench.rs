@@ -21,6 +21,8 @@ mod browsers;
 mod death;
 #[path = "bench/flood.rs"]
 mod flood;
+#[path = "../tests/common/procs.rs"]
+mod procs;
 #[path = "bench/ready.rs"]
 mod ready;
 #[path = "bench/report.rs"]

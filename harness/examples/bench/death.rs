@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use harness::Server;
 
+use super::procs::alive;
 use super::report::{Line, Report};
-use super::setup::{ROW_ARG, alive};
+use super::setup::{ROW_ARG, spawn_concurrently};
 use super::stats::Samples;
 
 /// Servers per owner.
@@ -30,16 +31,10 @@ const OWNER_LIFETIME: Duration = Duration::from_secs(120);
 /// The owner's side: starts the servers, prints `READY pid...`, waits to be killed.
 pub(crate) async fn owner(server: &Server) -> anyhow::Result<()> {
     let server = server.clone().arg("--spawn-grandchild");
-    let spawns: Vec<_> = (0..SERVERS)
-        .map(|_| {
-            let server = server.clone();
-            tokio::spawn(async move { server.spawn().await })
-        })
-        .collect();
-    let mut handles = Vec::new();
-    for spawn in spawns {
-        handles.push(spawn.await??);
-    }
+    let handles = spawn_concurrently(&server, SERVERS)
+        .await?
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     let http = reqwest::Client::builder().no_proxy().build()?;
     let mut pids = Vec::new();
     for handle in &handles {

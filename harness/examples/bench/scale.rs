@@ -11,7 +11,7 @@ use harness::{Server, ServerHandle};
 use serde_json::json;
 
 use super::report::{Line, Report};
-use super::setup::{self, peak_rss_mib, pick_free_port};
+use super::setup::{self, peak_rss_mib, pick_free_port, spawn_concurrently};
 
 /// Servers started at once.
 const SERVERS: usize = 256;
@@ -23,16 +23,10 @@ pub(crate) async fn child(server: &Server) -> anyhow::Result<()> {
     let server = server.clone().ready_timeout(READY_TIMEOUT);
 
     let started = Instant::now();
-    let spawns: Vec<_> = (0..SERVERS)
-        .map(|_| {
-            let server = server.clone();
-            tokio::spawn(async move { server.spawn().await })
-        })
-        .collect();
     let mut handles = Vec::new();
     let mut first_error = None;
-    for spawn in spawns {
-        match spawn.await? {
+    for outcome in spawn_concurrently(&server, SERVERS).await? {
+        match outcome {
             Ok(handle) => handles.push(handle),
             Err(e) => {
                 first_error.get_or_insert(e.to_string());

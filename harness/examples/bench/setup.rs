@@ -106,13 +106,20 @@ pub(crate) fn report_to_parent(value: &serde_json::Value) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Whether a process is alive: it exists and is not a zombie.
-pub(crate) fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-            !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
-        }
-        Err(_) => false,
+/// Spawns `n` copies of `server` at once and returns every outcome, in spawn order.
+pub(crate) async fn spawn_concurrently(
+    server: &harness::Server,
+    n: usize,
+) -> anyhow::Result<Vec<Result<harness::ServerHandle, harness::Error>>> {
+    let spawns: Vec<_> = (0..n)
+        .map(|_| {
+            let server = server.clone();
+            tokio::spawn(async move { server.spawn().await })
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(n);
+    for spawn in spawns {
+        outcomes.push(spawn.await?);
     }
+    Ok(outcomes)
 }
