@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use harness::{Ready, Server, Stream};
 
+use crate::procs::wait_until;
 use crate::support::{fixtures, get};
 
 #[tokio::test]
@@ -59,9 +60,17 @@ async fn handshake_is_found_after_a_megabyte_of_noise_on_both_pipes() {
         .spawn()
         .await
         .unwrap();
-    let logs = web.logs();
-    assert!(logs.total_bytes(Stream::Stdout) >= 1_000_000);
-    assert!(logs.total_bytes(Stream::Stderr) >= 1_000_000);
+    // Stdout is read in order, so its noise was all consumed before the handshake. Stderr has its
+    // own reader: the last pipe-full of its noise may still be in flight when the handshake lands.
+    assert!(web.logs().total_bytes(Stream::Stdout) >= 1_000_000);
+    let stderr_drained = wait_until(Duration::from_secs(5), || {
+        web.logs().total_bytes(Stream::Stderr) >= 1_000_000
+    });
+    assert!(
+        stderr_drained,
+        "stderr: {} bytes",
+        web.logs().total_bytes(Stream::Stderr)
+    );
     assert_eq!(get(web.url(), "hello").await, "Hello World");
 }
 
@@ -89,8 +98,9 @@ async fn logs_keep_both_streams_and_echo_switch_is_accepted() {
         logs.stdout().any(|l| l.contains("\"harness\":1")),
         "{logs:?}"
     );
-    assert!(
-        logs.stderr().next().is_some(),
-        "tracing logs on stderr: {logs:?}"
-    );
+    // The request log line goes to stderr, which has its own reader: wait for it, bounded.
+    let logged = wait_until(Duration::from_secs(5), || {
+        web.logs().stderr().any(|l| l.contains("/hello"))
+    });
+    assert!(logged, "request log on stderr: {:?}", web.logs());
 }
