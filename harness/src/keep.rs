@@ -24,9 +24,9 @@ pub(crate) struct KeptOutput {
 }
 
 impl KeptOutput {
-    /// Creates the two files, in `<temp dir>/harness-keep/`, and returns them open for the server.
+    /// Creates the two files, in [`dir`], and returns them open for the server.
     pub(crate) fn create(name: &str, nonce: &str) -> io::Result<(Self, File, File)> {
-        let dir = std::env::temp_dir().join("harness-keep");
+        let dir = dir();
         std::fs::create_dir_all(&dir)?;
         let stem: String = name
             .chars()
@@ -60,6 +60,17 @@ impl KeptOutput {
     }
 }
 
+/// The folder of kept servers' output: `<temp dir>/harness-keep-<uid>` on Unix, one per user, as
+/// `/tmp` is shared and the first user's folder would not be writable by the next.
+/// `<temp dir>/harness-keep` on Windows, whose temp dir is per user already.
+fn dir() -> PathBuf {
+    #[cfg(unix)]
+    let name = format!("harness-keep-{}", rustix::process::getuid().as_raw());
+    #[cfg(not(unix))]
+    let name = "harness-keep".to_owned();
+    std::env::temp_dir().join(name)
+}
+
 /// A file read as it grows, until the server that writes it has exited.
 #[derive(Debug)]
 pub(crate) struct Follow {
@@ -70,8 +81,10 @@ pub(crate) struct Follow {
 impl Read for Follow {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
+            // Exit first, then read: what the server wrote before it exited is then always read.
+            let exited = self.monitor.exit_status().is_some();
             let n = self.file.read(buf)?;
-            if n > 0 || self.monitor.exit_status().is_some() {
+            if n > 0 || exited {
                 return Ok(n);
             }
             std::thread::sleep(FOLLOW_EVERY);
