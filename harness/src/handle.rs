@@ -231,7 +231,7 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn try_status(&self) -> Option<ExitStatus> {
-        self.monitor.exit_status()
+        self.monitor.check_exit(self.pid)
     }
 
     /// Waits until the server exits on its own (or is killed by someone else).
@@ -250,7 +250,9 @@ impl ServerHandle {
     }
 
     /// Stops the server: SIGTERM to its process group, up to the grace period for it to exit, then
-    /// SIGKILL to whatever is left of the group. Returns the server's exit status.
+    /// SIGKILL to whatever is left of the group. Returns the server's exit status once its output
+    /// has been read to the end (waiting at most 2 s for that), so with echoing on
+    /// (`HARNESS_LOG=1`) its last lines are printed before this returns.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), harness::Error> {
@@ -269,15 +271,17 @@ impl ServerHandle {
         let name = self.name.clone();
         let this = self;
         // Killing and reaping block for at most a few milliseconds once the leader has exited.
-        tokio::task::spawn_blocking(move || {
+        let status = tokio::task::spawn_blocking(move || {
             let mut this = this;
             this.kill_and_reap()
         })
         .await
         .ok()
         .flatten()
-        .or_else(|| monitor.exit_status())
-        .ok_or_else(|| Error::Wait {
+        .or_else(|| monitor.exit_status());
+        // The whole group is dead, so the pipes close as soon as their readers catch up.
+        monitor.streams_closed(crate::monitor::DRAIN_LIMIT).await;
+        status.ok_or_else(|| Error::Wait {
             name,
             source: std::io::Error::other("the server did not exit after SIGKILL"),
         })

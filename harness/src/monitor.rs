@@ -19,6 +19,10 @@ use crate::handshake::{HandshakeError, LineSplitter, strip_ansi};
 use crate::logs::{Logs, MAX_LINE, Rings, Stream};
 use crate::ready::{Ready, Seen};
 
+/// How long to wait, once a server is dead, for its pipes to close so that its output is complete.
+/// Only a descendant that escaped the process group and holds the pipes makes this wait that long.
+pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+
 /// How far a server got towards readiness.
 #[derive(Debug, Clone)]
 pub(crate) enum Phase {
@@ -129,12 +133,31 @@ impl Monitor {
                     tracing::warn!("harness: waiting for pid {pid} failed: {e}");
                     ExitStatus::default()
                 });
-                let (lock, cvar) = &monitor.exit_sync;
-                *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
-                cvar.notify_all();
-                monitor.exit.send_replace(Some(status));
+                monitor.publish_exit(status);
             })
             .expect("failed to start a harness wait thread");
+    }
+
+    /// Records the exit, for the waiters of both kinds. The wait thread and [`Self::check_exit`]
+    /// may both publish it; they find the same status.
+    fn publish_exit(&self, status: ExitStatus) {
+        let (lock, cvar) = &self.exit_sync;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+        cvar.notify_all();
+        self.exit
+            .send_if_modified(|exit| exit.replace(status).is_none());
+    }
+
+    /// The exit status of `pid`, asking the OS now rather than trusting the wait thread to have
+    /// caught up: a caller that just saw a consequence of the exit (a refused connection, say)
+    /// must not be told the server still runs. `pid` must not have been reaped yet.
+    pub(crate) fn check_exit(&self, pid: u32) -> Option<ExitStatus> {
+        if let Some(status) = self.exit_status() {
+            return Some(status);
+        }
+        let status = crate::process::try_exit(pid).ok().flatten()?;
+        self.publish_exit(status);
+        Some(status)
     }
 
     /// The current phase.
@@ -175,7 +198,8 @@ impl Monitor {
         *guard
     }
 
-    /// Waits until both pipes are closed, at most `limit` (a grandchild may hold them open).
+    /// Waits until both pipes are closed, at most `limit` (a grandchild may hold them open). Their
+    /// reader threads have then recorded everything the server wrote.
     pub(crate) async fn streams_closed(&self, limit: Duration) {
         let mut closed = self.closed_streams.subscribe();
         let _ = tokio::time::timeout(limit, closed.wait_for(|n| *n >= 2)).await;

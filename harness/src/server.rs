@@ -519,7 +519,7 @@ impl Server {
             }
             // Exited: the ready line may still sit in the pipe, so read it to the end first.
             Some(Phase::Starting) | None => {
-                monitor.streams_closed(Duration::from_millis(500)).await;
+                monitor.streams_closed(crate::monitor::DRAIN_LIMIT).await;
                 if let Phase::Ready(listeners) = monitor.phase() {
                     return Ok(listeners);
                 }
@@ -534,7 +534,7 @@ impl ServerHandle {
     /// The context of a failure, once the output has been read to its end (bounded).
     pub(crate) async fn failure(&self, status: Option<std::process::ExitStatus>) -> Failure {
         self.monitor()
-            .streams_closed(Duration::from_millis(500))
+            .streams_closed(crate::monitor::DRAIN_LIMIT)
             .await;
         Failure {
             name: self.name().to_owned(),

@@ -40,7 +40,7 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
         tokio::select! {
             status = test.exited() => break status,
             (index, status) = running.next_death(&dead) => {
-                running.report_death(index, status, "the tests ran");
+                running.report_death(index, status, "the tests ran").await;
                 dead.push(index);
             }
             stop = signals.next() => {
@@ -62,7 +62,7 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
     test.finish();
 
     for (index, status) in running.newly_dead(&dead) {
-        running.report_death(index, status, "the tests ran");
+        running.report_death(index, status, "the tests ran").await;
         dead.push(index);
     }
     let code = exit::code_of(&status);

@@ -75,7 +75,7 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
             false
         }
         (index, status) = running.next_death(&[]) => {
-            running.report_death(index, status, "serving");
+            running.report_death(index, status, "serving").await;
             true
         }
     };

@@ -192,9 +192,14 @@ impl Running {
             .collect()
     }
 
-    /// Says on stderr that watched process `index` died `while`, with its last lines.
-    pub(crate) fn report_death(&self, index: usize, status: ExitStatus, during: &str) {
+    /// Says on stderr that watched process `index` died `while`, with its last lines (read to the
+    /// end first, bounded: a dying server's last words are the ones that explain it).
+    pub(crate) async fn report_death(&self, index: usize, status: ExitStatus, during: &str) {
         if let Some(handle) = self.handles().nth(index) {
+            handle
+                .monitor()
+                .streams_closed(crate::monitor::DRAIN_LIMIT)
+                .await;
             eprintln!(
                 "harness: error: server `{}` (pid {}) died while {during}: {}\n{}",
                 handle.name(),

@@ -103,11 +103,24 @@ impl Group {
 
 /// Blocks until `pid` exits, **without reaping it**, so its pid and group id stay reserved.
 pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
+    loop {
+        if let Some(status) = exit_status(pid, WaitIdOptions::empty())? {
+            return Ok(status);
+        }
+    }
+}
+
+/// The exit status of `pid` if it has exited, without blocking and without reaping it.
+pub(crate) fn try_exit(pid: u32) -> io::Result<Option<ExitStatus>> {
+    exit_status(pid, WaitIdOptions::NOHANG)
+}
+
+fn exit_status(pid: u32, options: WaitIdOptions) -> io::Result<Option<ExitStatus>> {
     let pid = Pid::from_raw(pid as i32).ok_or_else(|| io::Error::other("pid 0"))?;
     loop {
         match rustix::process::waitid(
             WaitId::Pid(pid),
-            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | options,
         ) {
             Ok(Some(status)) => {
                 let raw = if let Some(code) = status.exit_status() {
@@ -115,11 +128,11 @@ pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
                 } else if let Some(signal) = status.terminating_signal() {
                     signal | if status.dumped() { 0x80 } else { 0 }
                 } else {
-                    continue;
+                    return Ok(None);
                 };
-                return Ok(ExitStatus::from_raw(raw));
+                return Ok(Some(ExitStatus::from_raw(raw)));
             }
-            Ok(None) => continue,
+            Ok(None) => return Ok(None),
             Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(e.into()),
         }

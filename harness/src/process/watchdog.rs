@@ -29,8 +29,9 @@ done
 for group in $groups; do kill -s KILL -- "-$group" 2>/dev/null; done
 printf '%s' "$dirs" | while IFS= read -r dir; do
   [ -n "$dir" ] || continue
-  # A process killed a moment ago may still be writing there: try again once.
-  rm -rf -- "$dir" 2>/dev/null || { sleep 1; rm -rf -- "$dir" 2>/dev/null; }
+  # A process killed a moment ago may still be writing there: try again, briefly.
+  tries=0
+  until rm -rf -- "$dir" 2>/dev/null || [ "$tries" -ge 20 ]; do tries=$((tries + 1)); sleep 0.1; done
 done
 "#;
 

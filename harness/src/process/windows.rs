@@ -110,12 +110,23 @@ impl Group {
 
 /// Blocks until `pid` exits. On Windows a process handle keeps the id reserved, so waiting through
 /// a fresh handle is enough.
-#[expect(unsafe_code, reason = "Win32 process wait")]
 pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
+    use windows_sys::Win32::System::Threading::INFINITE;
+    exit_status(pid, INFINITE)?.ok_or_else(|| io::Error::other("an endless wait timed out"))
+}
+
+/// The exit status of `pid` if it has exited, without blocking.
+pub(crate) fn try_exit(pid: u32) -> io::Result<Option<ExitStatus>> {
+    exit_status(pid, 0)
+}
+
+#[expect(unsafe_code, reason = "Win32 process wait")]
+fn exit_status(pid: u32, wait_ms: u32) -> io::Result<Option<ExitStatus>> {
     use std::os::windows::process::ExitStatusExt;
+    use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
     use windows_sys::Win32::System::Threading::{
-        GetExitCodeProcess, INFINITE, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
-        PROCESS_SYNCHRONIZE, WaitForSingleObject,
+        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,
+        WaitForSingleObject,
     };
     // SAFETY: the handle is opened, used and closed here.
     unsafe {
@@ -127,11 +138,13 @@ pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
         if handle.is_null() {
             return Err(io::Error::last_os_error());
         }
-        WaitForSingleObject(handle, INFINITE);
+        let exited = WaitForSingleObject(handle, wait_ms) == WAIT_OBJECT_0;
         let mut code = 0u32;
-        GetExitCodeProcess(handle, &mut code);
+        if exited {
+            GetExitCodeProcess(handle, &mut code);
+        }
         CloseHandle(handle);
-        Ok(ExitStatus::from_raw(code))
+        Ok(exited.then(|| ExitStatus::from_raw(code)))
     }
 }
 

@@ -49,6 +49,23 @@ async fn stop_escalates_to_sigkill_after_the_grace_period() {
 }
 
 #[tokio::test]
+async fn try_status_sees_an_exit_as_soon_as_the_os_does() {
+    use std::os::unix::process::ExitStatusExt;
+    let web = fixtures().spawn().await.unwrap();
+    let killed = Command::new("kill")
+        .args(["-KILL", &web.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Once the OS shows the server as dead, `try_status` must say so too, whatever the harness's
+    // own wait thread has got to: `harness run` relies on it to report a server that died just
+    // before the tests finished.
+    assert!(wait_until(Duration::from_secs(5), || !alive(web.pid())));
+    let status = web.try_status().expect("the server is dead");
+    assert_eq!(status.signal(), Some(9), "{status:?}");
+}
+
+#[tokio::test]
 async fn a_server_that_dies_is_reported() {
     let web = fixtures().arg("--exit-on-stdin-eof").spawn().await.unwrap();
     // stdin is /dev/null, so the server sees EOF at once and exits 0 after its handshake.
