@@ -24,7 +24,8 @@
 //! (as root or with passwordless sudo). It exits 0 only when every check passed.
 //!
 //! # Environment of TEST_COMMAND
-//! For each server, `NAME_URL` (its base URL, ending in `/`) and `NAME_PORT`, NAME upper-cased
+//! For each server, `NAME_URL` (its base URL, ending in `/`), `NAME_PORT` and `NAME_PID` (its
+//! process, the leader of its process group), NAME upper-cased
 //! with `-` turned into `_` (`--server web-api=...` gives `WEB_API_URL`); with `--browser`,
 //! `WEBDRIVER_URL`.
 //!

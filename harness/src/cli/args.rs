@@ -21,8 +21,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Start servers, run TEST_COMMAND against them, then stop everything.
     ///
-    /// TEST_COMMAND gets NAME_URL and NAME_PORT for each server (NAME upper-cased, `-` turned into
-    /// `_`) and WEBDRIVER_URL with --browser. Exit status: TEST_COMMAND's own (128+N if it died of
+    /// TEST_COMMAND gets NAME_URL, NAME_PORT and NAME_PID for each server (NAME upper-cased, `-`
+    /// turned into `_`) and WEBDRIVER_URL with --browser. Exit status: TEST_COMMAND's own (128+N if it died of
     /// signal N); 2 on a usage error; 3 if a server did not become ready; 4 if the tests passed but
     /// a server died while they ran.
     #[command(after_help = super::RUN_EXAMPLE)]

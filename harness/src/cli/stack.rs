@@ -138,13 +138,14 @@ enum Launched {
 }
 
 impl Running {
-    /// The variables the test command gets: `NAME_URL` and `NAME_PORT` per server, and
+    /// The variables the test command gets: `NAME_URL`, `NAME_PORT` and `NAME_PID` per server, and
     /// `WEBDRIVER_URL` with a driver.
     pub(crate) fn env(&self) -> Vec<(String, String)> {
         let mut env = Vec::new();
         for Started { prefix, handle } in &self.servers {
             env.push((format!("{prefix}_URL"), handle.url().to_string()));
             env.push((format!("{prefix}_PORT"), handle.port().to_string()));
+            env.push((format!("{prefix}_PID"), handle.pid().to_string()));
         }
         if let Some(driver) = &self.driver {
             env.push(("WEBDRIVER_URL".into(), driver.url().to_string()));

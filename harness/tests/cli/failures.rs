@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{UNTIL_REFUSED, fixtures_app, run};
+use crate::support::{UNTIL_DEAD, fixtures_app, run};
 
 #[test]
 fn a_server_that_exits_before_ready_is_exit_3_with_its_stderr() {
@@ -59,14 +59,7 @@ fn a_server_dying_during_passing_tests_is_exit_4_and_named() {
     // stdin is /dev/null, so the server exits right after its handshake.
     let web = format!("web={} --exit-on-stdin-eof", fixtures_app());
     let out = run(&[
-        "run",
-        "--server",
-        &web,
-        "--",
-        "python3",
-        "-c",
-        UNTIL_REFUSED,
-        "WEB",
+        "run", "--server", &web, "--", "python3", "-c", UNTIL_DEAD, "WEB",
     ]);
     assert_eq!(out.code(), Some(4), "{out}");
     assert!(
@@ -85,14 +78,7 @@ fn a_failing_test_command_keeps_its_code_when_a_server_died() {
     let web = format!("web={} --exit-on-stdin-eof", fixtures_app());
     let script = "python3 -c \"$0\" WEB && exit 7";
     let out = run(&[
-        "run",
-        "--server",
-        &web,
-        "--",
-        "sh",
-        "-c",
-        script,
-        UNTIL_REFUSED,
+        "run", "--server", &web, "--", "sh", "-c", script, UNTIL_DEAD,
     ]);
     assert_eq!(out.code(), Some(7), "{out}");
     assert!(out.stderr.contains("server `web`"), "{out}");

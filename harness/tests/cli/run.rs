@@ -49,10 +49,15 @@ fn url_ends_with_a_slash_and_health_checks_pass() {
         "--",
         "sh",
         "-c",
-        r#"case "$WEB_URL" in http://127.0.0.1:"$WEB_PORT"/) echo URL-OK ;; *) exit 1 ;; esac"#,
+        r#"case "$WEB_URL" in http://127.0.0.1:"$WEB_PORT"/) echo URL-OK ;; *) exit 1 ;; esac
+        grep -q fixtures-app "/proc/$WEB_PID/cmdline" && echo PID-OK"#,
     ]);
     assert_eq!(out.code(), Some(0), "{out}");
     assert!(out.stdout.contains("URL-OK"), "{out}");
+    assert!(
+        out.stdout.contains("PID-OK"),
+        "WEB_PID is the server: {out}"
+    );
 }
 
 #[test]

@@ -24,15 +24,19 @@ print('port=' + os.environ[name + '_PORT'], flush=True)
 opener = u.build_opener(u.ProxyHandler({}))
 print(opener.open(os.environ[name + '_URL'] + path, timeout=10).read().decode(), flush=True)";
 
-/// A Python one-liner: `python3 -c UNTIL_REFUSED NAME` waits (at most 10 s) until `$NAME_PORT`
-/// refuses connections; exit 0 once it does, 1 if it never does.
-pub(crate) const UNTIL_REFUSED: &str = "import os, socket, sys, time
-port = int(os.environ[sys.argv[1] + '_PORT'])
+/// A Python one-liner: `python3 -c UNTIL_DEAD NAME` waits (at most 10 s) until process `$NAME_PID`
+/// has exited (a zombie, as `harness` reaps it only when it stops); exit 0 once it has, 1 if it
+/// never does. A refused connection would not do: a server closes its socket before it exits.
+pub(crate) const UNTIL_DEAD: &str = "import os, sys, time
+pid = os.environ[sys.argv[1] + '_PID']
 deadline = time.monotonic() + 10
 while time.monotonic() < deadline:
     try:
-        socket.create_connection(('127.0.0.1', port), timeout=1).close()
-    except OSError:
+        with open(f'/proc/{pid}/stat') as f:
+            state = f.read().rsplit(')', 1)[1].split()[0]
+    except FileNotFoundError:
+        sys.exit(0)
+    if state in ('Z', 'X'):
         sys.exit(0)
     time.sleep(0.02)
 sys.exit(1)";
@@ -232,9 +236,12 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(10));
         };
-        // Both pipes end once every process that inherited them is gone.
+        // Both pipes end once every process that inherited them is gone. An exit near the limit
+        // still leaves the readers a moment to see the ends.
         for _ in 0..2 {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_secs(5));
             if self.closed.recv_timeout(left).is_err() {
                 panic!(
                     "harness exited ({status}) but its output stayed open (a leaked process?)\n{}",
