@@ -104,15 +104,26 @@ async fn register(hub: &ServerHandle, node: &ServerHandle) {
         .await
         .unwrap();
     assert_eq!(answer.trim(), "ok", "the hub accepted the node");
-    let proxy = http
-        .get(format!("{}grid/api/proxy?id={node_url}", hub.url()))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
-    assert_eq!(proxy["success"], true, "the hub knows the node: {proxy}");
+    // The hub answers "ok" first and adds the node on a thread of its own: ask until it knows it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let proxy = http
+            .get(format!("{}grid/api/proxy?id={node_url}", hub.url()))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        if proxy["success"] == true {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the hub did not list the node within 20 s: {proxy}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
