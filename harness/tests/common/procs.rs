@@ -16,6 +16,19 @@ pub(crate) fn alive(pid: u32) -> bool {
     }
 }
 
+/// Whether a process has finished exiting: reaped, or a zombie whose other threads are gone too.
+/// Only then can its parent collect its status: a multi-threaded process's leader shows as a zombie
+/// while its other threads are still exiting, and `waitid` does not report it yet.
+pub(crate) fn exited(pid: u32) -> bool {
+    if alive(pid) {
+        return false;
+    }
+    match std::fs::read_dir(format!("/proc/{pid}/task")) {
+        Ok(tasks) => tasks.count() <= 1,
+        Err(_) => true,
+    }
+}
+
 /// Waits until `cond` holds, checking every 10 ms, at most `limit`. Returns whether it held.
 pub(crate) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;

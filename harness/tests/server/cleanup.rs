@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::procs::{OWNER_READY, spawn_owner};
+use crate::procs::{OWNER_READY, exited, spawn_owner};
 use crate::support::{alive, fixtures, get, processes_with, wait_until};
 
 fn grandchild_pid(whoami: &str) -> u32 {
@@ -60,7 +60,7 @@ async fn try_status_sees_an_exit_as_soon_as_the_os_does() {
     // Once the OS shows the server as dead, `try_status` must say so too, whatever the harness's
     // own wait thread has got to: `harness run` relies on it to report a server that died just
     // before the tests finished.
-    assert!(wait_until(Duration::from_secs(5), || !alive(web.pid())));
+    assert!(wait_until(Duration::from_secs(5), || exited(web.pid())));
     let status = web.try_status().expect("the server is dead");
     assert_eq!(status.signal(), Some(9), "{status:?}");
 }
