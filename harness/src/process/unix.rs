@@ -8,15 +8,17 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 
 use super::watchdog;
 
-/// Prepares `cmd` to lead a new process group, tied to this process's life unless `keep`.
+/// Prepares `cmd` to lead a new process group, tied to this process's life unless `keep`: the
+/// parent-death signal (Linux) and the child's own registration with the watchdog, both before it
+/// execs. Spawn it with [`spawn`], then [`Group::adopt`] it.
 pub(crate) fn configure(cmd: &mut Command, keep: bool) {
     cmd.process_group(0);
-    #[cfg(target_os = "linux")]
-    if !keep {
-        arm_parent_death_signal(cmd);
+    if keep {
+        return;
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = keep;
+    #[cfg(target_os = "linux")]
+    arm_parent_death_signal(cmd);
+    watchdog::register_in_child(cmd);
 }
 
 /// Ties `cmd` to this process's life without giving it a process group of its own: on Linux it
@@ -62,10 +64,11 @@ pub(crate) struct Group {
 }
 
 impl Group {
-    /// Takes charge of the group `child` leads, registering it with the watchdog unless `keep`.
+    /// Takes charge of the group `child` leads; unless `keep`, the child registered it with the
+    /// watchdog itself (see [`configure`]).
     pub(crate) fn adopt(child: &Child, keep: bool) -> Self {
         let pgid = Pid::from_raw(child.id() as i32).expect("a child pid is positive");
-        let watched = !keep && watchdog::register(child.id());
+        let watched = !keep && watchdog::guards_children();
         Self { pgid, watched }
     }
 
@@ -196,8 +199,10 @@ pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
                 .name("harness-spawner".into())
                 .spawn(move || {
                     for (mut cmd, reply) in rx {
+                        let spawned = cmd.spawn();
+                        watchdog::after_spawn(&spawned);
                         // If the caller is gone, the reply is dropped, and with it the child.
-                        let _ = reply.send(cmd.spawn().map(|child| Unclaimed(Some(child))));
+                        let _ = reply.send(spawned.map(|child| Unclaimed(Some(child))));
                     }
                 })
                 .expect("failed to start the harness spawner thread");
@@ -216,8 +221,13 @@ pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
     }
     #[cfg(not(target_os = "linux"))]
     {
+        // Serialized, as on Linux, for the watchdog's report pipe.
+        static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = SPAWNING.lock().unwrap_or_else(|e| e.into_inner());
         let mut cmd = cmd;
-        cmd.spawn()
+        let spawned = cmd.spawn();
+        watchdog::after_spawn(&spawned);
+        spawned
     }
 }
 
@@ -241,6 +251,8 @@ impl Drop for Unclaimed {
             if let Some(pgid) = Pid::from_raw(orphan.id() as i32) {
                 let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
             }
+            // It may have registered itself; unregister before the reap frees its id.
+            watchdog::unregister(orphan.id());
             let _ = orphan.wait();
         }
     }

@@ -8,10 +8,17 @@
 //! is killed and reaped, and `dPATH` for a folder to delete at the end (browser profiles). The kernel
 //! closes the pipe whenever this process ends, however it ends; the shell reads end-of-file, sends
 //! SIGKILL to every group still registered, then deletes the folders.
+//!
+//! A server registers **itself**, between fork and exec ([`register_in_child`]): registering from
+//! this process after the spawn returned would leave a window in which a SIGKILL of this process
+//! kills the server (parent-death signal) but leaks whatever it had forked already. The child holds
+//! a copy of the pipe until its exec, so the watchdog cannot see end-of-file before the
+//! registration is in.
 
-use std::io::Write;
+use std::io::{self, PipeReader, PipeWriter, Read, Write};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 const SCRIPT: &str = r#"trap '' INT TERM HUP QUIT PIPE
@@ -71,9 +78,103 @@ fn send(message: &str) -> bool {
         .is_ok()
 }
 
-/// Registers a process group; returns whether the watchdog now guards it.
-pub(super) fn register(pgid: u32) -> bool {
-    send(&format!("+{pgid}\n"))
+/// Where children report the pid they registered, so that a spawn that fails after the
+/// registration (its exec failed) can be unregistered: its pid is free for reuse at once.
+/// Spawns are serialized (see [`super::spawn`]), so what is in it belongs to the last spawn.
+struct Reports {
+    reader: PipeReader,
+    writer: PipeWriter,
+}
+
+fn reports() -> Option<&'static Reports> {
+    static REPORTS: OnceLock<Option<Reports>> = OnceLock::new();
+    REPORTS
+        .get_or_init(|| {
+            let (reader, writer) = std::io::pipe().ok()?;
+            Some(Reports { reader, writer })
+        })
+        .as_ref()
+}
+
+/// Whether children spawned through [`register_in_child`] register themselves.
+pub(super) fn guards_children() -> bool {
+    pipe().is_some() && reports().is_some()
+}
+
+/// Has the child spawned from `cmd` register its process group (its own pid: the caller set
+/// `process_group(0)`) with the watchdog, before it execs. Returns whether it will.
+#[expect(
+    unsafe_code,
+    reason = "pre_exec is the only way to run code between fork and exec"
+)]
+pub(super) fn register_in_child(cmd: &mut Command) -> bool {
+    let (Some(watchdog), Some(reports)) = (pipe(), reports()) else {
+        return false;
+    };
+    let watchdog: RawFd = watchdog
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_raw_fd();
+    let report: RawFd = reports.writer.as_raw_fd();
+    // SAFETY: the closure runs between fork and exec and makes only async-signal-safe calls
+    // (getpid, signal, write), allocating nothing. Both descriptors live in statics, never closed,
+    // and are close-on-exec, so the server itself does not inherit them.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut line = [0u8; 24];
+            let line = pid_line(&mut line, rustix::process::getpid().as_raw_nonzero().get());
+            let (watchdog, report) = (
+                BorrowedFd::borrow_raw(watchdog),
+                BorrowedFd::borrow_raw(report),
+            );
+            // A dead watchdog must not kill the child with SIGPIPE; std reset it to the default.
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            let _ = rustix::io::write(watchdog, line);
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            let _ = rustix::io::write(report, &line[1..]);
+            Ok(())
+        });
+    }
+    true
+}
+
+/// Writes `+PID\n` into `buf`, without allocating, and returns it.
+fn pid_line(buf: &mut [u8; 24], pid: i32) -> &[u8] {
+    let mut digits = [0u8; 12];
+    let mut n = pid.unsigned_abs();
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf[0] = b'+';
+    for (i, digit) in digits[..len].iter().rev().enumerate() {
+        buf[1 + i] = *digit;
+    }
+    buf[1 + len] = b'\n';
+    &buf[..len + 2]
+}
+
+/// Called right after every spawn, in the same serialized section: a child that registered
+/// itself and then failed to exec is unregistered.
+pub(super) fn after_spawn(spawned: &io::Result<Child>) {
+    let Some(reports) = reports() else { return };
+    let waiting = rustix::io::ioctl_fionread(&reports.reader).unwrap_or(0);
+    if waiting == 0 {
+        return;
+    }
+    let mut text = vec![0u8; waiting as usize];
+    if (&reports.reader).read_exact(&mut text).is_err() || spawned.is_ok() {
+        return;
+    }
+    let reported = String::from_utf8_lossy(&text);
+    if let Some(pid) = reported.lines().last().and_then(|l| l.parse::<u32>().ok()) {
+        unregister(pid);
+    }
 }
 
 /// Forgets a process group that is gone.
@@ -86,5 +187,18 @@ pub(super) fn remove_on_exit(dir: &std::path::Path) -> bool {
     match dir.to_str() {
         Some(path) if !path.contains('\n') => send(&format!("d{path}\n")),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pid_line;
+
+    #[test]
+    fn pid_line_is_plus_decimal_newline() {
+        let mut buf = [0u8; 24];
+        assert_eq!(pid_line(&mut buf, 1), b"+1\n");
+        assert_eq!(pid_line(&mut buf, 40_960), b"+40960\n");
+        assert_eq!(pid_line(&mut buf, i32::MAX), b"+2147483647\n");
     }
 }

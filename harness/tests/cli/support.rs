@@ -25,8 +25,9 @@ opener = u.build_opener(u.ProxyHandler({}))
 print(opener.open(os.environ[name + '_URL'] + path, timeout=10).read().decode(), flush=True)";
 
 /// A Python one-liner: `python3 -c UNTIL_DEAD NAME` waits (at most 10 s) until process `$NAME_PID`
-/// has exited (a zombie, as `harness` reaps it only when it stops); exit 0 once it has, 1 if it
-/// never does. A refused connection would not do: a server closes its socket before it exits.
+/// has finished exiting: a zombie (`harness` reaps it only when it stops) with no other thread
+/// left, which is when its parent can see the exit. Exit 0 once it has, 1 if it never does. A
+/// refused connection would not do: a server closes its socket before it exits.
 pub(crate) const UNTIL_DEAD: &str = "import os, sys, time
 pid = os.environ[sys.argv[1] + '_PID']
 deadline = time.monotonic() + 10
@@ -34,9 +35,10 @@ while time.monotonic() < deadline:
     try:
         with open(f'/proc/{pid}/stat') as f:
             state = f.read().rsplit(')', 1)[1].split()[0]
+        threads = len(os.listdir(f'/proc/{pid}/task'))
     except FileNotFoundError:
         sys.exit(0)
-    if state in ('Z', 'X'):
+    if state in ('Z', 'X') and threads <= 1:
         sys.exit(0)
     time.sleep(0.02)
 sys.exit(1)";
@@ -299,9 +301,9 @@ fn collect(
 
 pub(crate) use crate::procs::{alive, wait_until};
 
-/// The live processes whose environment has `MARKER_KEY=value`, from `/proc`.
-pub(crate) fn processes_marked(value: &str) -> Vec<u32> {
-    crate::procs::processes_with(&format!("{MARKER_KEY}={value}"))
+/// The live processes whose environment has `MARKER_KEY=value`, with their names, from `/proc`.
+pub(crate) fn processes_marked(value: &str) -> Vec<(u32, String)> {
+    crate::procs::marked(&format!("{MARKER_KEY}={value}"))
 }
 
 /// `GET url` over plain HTTP/1.1, returning the whole response (headers and body).
