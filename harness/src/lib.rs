@@ -31,7 +31,8 @@
 //! `std::process::exit`, a nextest timeout):
 //! - on Linux, the server has `PR_SET_PDEATHSIG = SIGKILL` (armed from one long-lived spawner
 //!   thread, with the arming race closed), and a watchdog process kills every registered process
-//!   group the moment the test process's pipe to it closes, grandchildren included;
+//!   group the moment the test process's pipe to it closes, grandchildren included (each server
+//!   registers its group itself, before it execs);
 //! - on macOS and other Unix, the watchdog alone;
 //! - on Windows, a job object with kill-on-close (compiled for, not tested in this repository's CI).
 //!
