@@ -48,12 +48,14 @@ impl Checks {
                     Ok(r) => last = format!("answered {}", r.status()),
                     Err(e) => last = e.to_string(),
                 }
-                if handle.try_status().is_some() || tokio::time::Instant::now() >= deadline {
+                let status = handle.try_status();
+                if status.is_some() || tokio::time::Instant::now() >= deadline {
+                    // The status is taken before our kill, which is no part of the server's story.
                     handle.kill_group();
                     return Err(Error::Health {
                         url: url.to_string(),
                         last,
-                        failure: Box::new(handle.failure(handle.try_status()).await),
+                        failure: Box::new(handle.failure(status).await),
                     });
                 }
                 tokio::time::sleep(RETRY_EVERY).await;
@@ -66,12 +68,13 @@ impl Checks {
                 Err(e) => format!("(request failed: {e})"),
             };
             if !body.contains(handle.instance_id()) {
+                let status = handle.try_status();
                 handle.kill_group();
                 return Err(Error::Identity {
                     url: url.to_string(),
                     expected: handle.instance_id().to_owned(),
                     got: body.chars().take(200).collect(),
-                    failure: Box::new(handle.failure(handle.try_status()).await),
+                    failure: Box::new(handle.failure(status).await),
                 });
             }
         }

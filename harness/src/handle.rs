@@ -250,9 +250,9 @@ impl ServerHandle {
     }
 
     /// Stops the server: SIGTERM to its process group, up to the grace period for it to exit, then
-    /// SIGKILL to whatever is left of the group. Returns the server's exit status once its output
-    /// has been read to the end (waiting at most 2 s for that), so with echoing on
-    /// (`HARNESS_LOG=1`) its last lines are printed before this returns.
+    /// SIGKILL to whatever is left of the group. Returns the server's exit status; with echoing on
+    /// (`HARNESS_LOG=1`), once its output has been read to the end (waiting at most 2 s for that),
+    /// so that its last lines are printed before this returns.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), harness::Error> {
@@ -279,8 +279,11 @@ impl ServerHandle {
         .ok()
         .flatten()
         .or_else(|| monitor.exit_status());
+        // Echoed output is the only part of the logs anyone can still see after `stop`: let it end.
         // The whole group is dead, so the pipes close as soon as their readers catch up.
-        monitor.streams_closed(crate::monitor::DRAIN_LIMIT).await;
+        if monitor.echoes() {
+            monitor.streams_closed(crate::monitor::DRAIN_LIMIT).await;
+        }
         status.ok_or_else(|| Error::Wait {
             name,
             source: std::io::Error::other("the server did not exit after SIGKILL"),

@@ -20,7 +20,8 @@ use crate::logs::{Logs, MAX_LINE, Rings, Stream};
 use crate::ready::{Ready, Seen};
 
 /// How long to wait, once a server is dead, for its pipes to close so that its output is complete.
-/// Only a descendant that escaped the process group and holds the pipes makes this wait that long.
+/// Only a process still holding the pipes makes this wait that long: a member of its group when
+/// the group was not killed, or a descendant that escaped the group.
 pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 /// How far a server got towards readiness.
@@ -158,6 +159,11 @@ impl Monitor {
         let status = crate::process::try_exit(pid).ok().flatten()?;
         self.publish_exit(status);
         Some(status)
+    }
+
+    /// Whether the server's lines are echoed to stderr as they come.
+    pub(crate) fn echoes(&self) -> bool {
+        self.echo
     }
 
     /// The current phase.

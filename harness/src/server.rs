@@ -524,7 +524,7 @@ impl Server {
                     return Ok(listeners);
                 }
                 let status = monitor.exit_status();
-                Err(Error::Exited(Box::new(handle.failure(status).await)))
+                Err(Error::Exited(Box::new(handle.failure_drained(status))))
             }
         }
     }
@@ -536,6 +536,11 @@ impl ServerHandle {
         self.monitor()
             .streams_closed(crate::monitor::DRAIN_LIMIT)
             .await;
+        self.failure_drained(status)
+    }
+
+    /// The context of a failure, for a caller that already waited for the output to end.
+    fn failure_drained(&self, status: Option<std::process::ExitStatus>) -> Failure {
         Failure {
             name: self.name().to_owned(),
             command: self.command().to_owned(),

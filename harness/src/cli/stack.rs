@@ -194,9 +194,12 @@ impl Running {
     }
 
     /// Says on stderr that watched process `index` died `while`, with its last lines (read to the
-    /// end first, bounded: a dying server's last words are the ones that explain it).
+    /// end first, bounded: a dying server's last words are the ones that explain it). What is
+    /// left of its process group is killed first: it would hold the pipes open, and it has
+    /// nothing left to serve.
     pub(crate) async fn report_death(&self, index: usize, status: ExitStatus, during: &str) {
         if let Some(handle) = self.handles().nth(index) {
+            handle.kill_group();
             handle
                 .monitor()
                 .streams_closed(crate::monitor::DRAIN_LIMIT)
