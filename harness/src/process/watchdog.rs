@@ -4,10 +4,10 @@
 //! `std::process::exit`, a nextest timeout), and the parent-death signal reaches only the direct
 //! child. So the first spawn also starts a shell, in a process group of its own (a Ctrl-C to the
 //! terminal's foreground group must not reach it) and ignoring the usual termination signals, whose
-//! stdin is a pipe from this process. We write `+PGID` when a server starts and `-PGID` once its group
-//! is killed and reaped, and `dPATH` for a folder to delete at the end (browser profiles). The kernel
-//! closes the pipe whenever this process ends, however it ends; the shell reads end-of-file, sends
-//! SIGKILL to every group still registered, then deletes the folders.
+//! stdin is a pipe from this process. `+PGID` is written when a server starts and `-PGID` once its
+//! group is killed and reaped, and `dPATH` for a folder to delete at the end (browser profiles). The
+//! kernel closes the pipe whenever this process ends, however it ends; the shell reads end-of-file,
+//! sends SIGKILL to every group still registered, then deletes the folders.
 //!
 //! A server registers **itself**, between fork and exec ([`register_in_child`]): registering from
 //! this process after the spawn returned would leave a window in which a SIGKILL of this process
@@ -117,8 +117,8 @@ pub(super) fn register_in_child(cmd: &mut Command) -> bool {
         .as_raw_fd();
     let report: RawFd = reports.writer.as_raw_fd();
     // SAFETY: the closure runs between fork and exec and makes only async-signal-safe calls
-    // (getpid, signal, write), allocating nothing. Both descriptors live in statics, never closed,
-    // and are close-on-exec, so the server itself does not inherit them.
+    // (getpid, sigaction, write), allocating nothing. Both descriptors live in statics, never
+    // closed, and are close-on-exec, so the server itself does not inherit them.
     unsafe {
         cmd.pre_exec(move || {
             let mut line = [0u8; 24];
@@ -127,10 +127,16 @@ pub(super) fn register_in_child(cmd: &mut Command) -> bool {
                 BorrowedFd::borrow_raw(watchdog),
                 BorrowedFd::borrow_raw(report),
             );
-            // A dead watchdog must not kill the child with SIGPIPE; std reset it to the default.
-            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            // A dead watchdog must not kill the child with SIGPIPE: ignore it for this one write,
+            // then put back whatever std chose for the server.
+            let mut ignore: libc::sigaction = std::mem::zeroed();
+            ignore.sa_sigaction = libc::SIG_IGN;
+            let mut before: libc::sigaction = std::mem::zeroed();
+            let ignoring = libc::sigaction(libc::SIGPIPE, &ignore, &mut before) == 0;
             let _ = rustix::io::write(watchdog, line);
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            if ignoring {
+                libc::sigaction(libc::SIGPIPE, &before, std::ptr::null_mut());
+            }
             let _ = rustix::io::write(report, &line[1..]);
             Ok(())
         });
@@ -159,8 +165,10 @@ fn pid_line(buf: &mut [u8; 24], pid: i32) -> &[u8] {
     &buf[..len + 2]
 }
 
-/// Called right after every spawn, in the same serialized section: a child that registered
-/// itself and then failed to exec is unregistered.
+/// Called right after every spawn, in the same serialized section: every pid reported but the
+/// spawned child's own is unregistered. That is a child that registered itself and then failed to
+/// exec (std reaped it already, so for a moment the watchdog held a free id), or one left over
+/// from an earlier spawn that could not be checked.
 pub(super) fn after_spawn(spawned: &io::Result<Child>) {
     let Some(reports) = reports() else { return };
     let waiting = rustix::io::ioctl_fionread(&reports.reader).unwrap_or(0);
@@ -168,13 +176,15 @@ pub(super) fn after_spawn(spawned: &io::Result<Child>) {
         return;
     }
     let mut text = vec![0u8; waiting as usize];
-    if (&reports.reader).read_exact(&mut text).is_err() || spawned.is_ok() {
+    if (&reports.reader).read_exact(&mut text).is_err() {
         return;
     }
-    let reported = String::from_utf8_lossy(&text);
-    if let Some(pid) = reported.lines().last().and_then(|l| l.parse::<u32>().ok()) {
-        unregister(pid);
-    }
+    let ours = spawned.as_ref().ok().map(Child::id);
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|line| line.parse::<u32>().ok())
+        .filter(|pid| Some(*pid) != ours)
+        .for_each(unregister);
 }
 
 /// Forgets a process group that is gone.
