@@ -112,7 +112,7 @@ impl Group {
 /// a fresh handle is enough.
 pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
     use windows_sys::Win32::System::Threading::INFINITE;
-    exit_status(pid, INFINITE)?.ok_or_else(|| io::Error::other("an endless wait timed out"))
+    exit_status(pid, INFINITE)?.ok_or_else(|| io::Error::other("an endless wait ended early"))
 }
 
 /// The exit status of `pid` if it has exited, without blocking.
@@ -123,7 +123,7 @@ pub(crate) fn try_exit(pid: u32) -> io::Result<Option<ExitStatus>> {
 #[expect(unsafe_code, reason = "Win32 process wait")]
 fn exit_status(pid: u32, wait_ms: u32) -> io::Result<Option<ExitStatus>> {
     use std::os::windows::process::ExitStatusExt;
-    use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
+    use windows_sys::Win32::Foundation::{WAIT_FAILED, WAIT_OBJECT_0};
     use windows_sys::Win32::System::Threading::{
         GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,
         WaitForSingleObject,
@@ -138,13 +138,19 @@ fn exit_status(pid: u32, wait_ms: u32) -> io::Result<Option<ExitStatus>> {
         if handle.is_null() {
             return Err(io::Error::last_os_error());
         }
-        let exited = WaitForSingleObject(handle, wait_ms) == WAIT_OBJECT_0;
+        let waited = WaitForSingleObject(handle, wait_ms);
         let mut code = 0u32;
-        if exited {
-            GetExitCodeProcess(handle, &mut code);
-        }
+        let result = if waited == WAIT_FAILED {
+            Err(io::Error::last_os_error())
+        } else if waited != WAIT_OBJECT_0 {
+            Ok(None)
+        } else if GetExitCodeProcess(handle, &mut code) == 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(Some(ExitStatus::from_raw(code)))
+        };
         CloseHandle(handle);
-        Ok(exited.then(|| ExitStatus::from_raw(code)))
+        result
     }
 }
 
