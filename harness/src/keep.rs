@@ -26,8 +26,7 @@ pub(crate) struct KeptOutput {
 impl KeptOutput {
     /// Creates the two files, in [`dir`], and returns them open for the server.
     pub(crate) fn create(name: &str, nonce: &str) -> io::Result<(Self, File, File)> {
-        let dir = dir();
-        std::fs::create_dir_all(&dir)?;
+        let dir = private_dir()?;
         let stem: String = name
             .chars()
             .map(|c| {
@@ -43,8 +42,8 @@ impl KeptOutput {
             stdout: dir.join(format!("{stem}-{short}.stdout.log")),
             stderr: dir.join(format!("{stem}-{short}.stderr.log")),
         };
-        let stdout = File::create(&paths.stdout)?;
-        let stderr = File::create(&paths.stderr)?;
+        let stdout = new_private_file(&paths.stdout)?;
+        let stderr = new_private_file(&paths.stderr)?;
         Ok((paths, stdout, stderr))
     }
 
@@ -69,6 +68,43 @@ fn dir() -> PathBuf {
     #[cfg(not(unix))]
     let name = "harness-keep".to_owned();
     std::env::temp_dir().join(name)
+}
+
+/// Makes [`dir`] if needed and checks that it is this user's alone (mode 700): in a shared temp
+/// dir, a folder someone else made first could let them read or replace the logs.
+fn private_dir() -> io::Result<PathBuf> {
+    let dir = dir();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        let meta = std::fs::symlink_metadata(&dir)?;
+        if !meta.is_dir() || meta.uid() != rustix::process::getuid().as_raw() {
+            return Err(io::Error::other(format!(
+                "{} is not a folder of this user; remove it and try again",
+                dir.display()
+            )));
+        }
+        if meta.mode() & 0o077 != 0 {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Creates a file that did not exist, readable by this user only (Unix).
+fn new_private_file(path: &std::path::Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 /// A file read as it grows, until the server that writes it has exited.
