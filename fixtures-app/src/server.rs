@@ -19,7 +19,8 @@ use crate::shutdown::Shutdown;
 use crate::state::AppState;
 
 /// How long requests still in flight may run after a shutdown signal before the app exits anyway.
-/// A quarter of the 1 s the app promises to exit within, leaving the rest for a loaded machine.
+/// A quarter of the 1 s within which the app exits after SIGTERM (its tests check that), leaving
+/// the rest for a loaded machine.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(250);
 
 /// Runs the app as `config` says, until a shutdown signal; returns the exit code to use.

@@ -25,7 +25,7 @@
 //!
 //! # Environment of TEST_COMMAND
 //! For each server, `NAME_URL` (its base URL, ending in `/`), `NAME_PORT` and `NAME_PID` (its
-//! process, the leader of its process group), NAME upper-cased
+//! process; on Unix the leader of its process group), NAME upper-cased
 //! with `-` turned into `_` (`--server web-api=...` gives `WEB_API_URL`); with `--browser`,
 //! `WEBDRIVER_URL`.
 //!
