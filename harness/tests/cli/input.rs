@@ -31,9 +31,18 @@ fn refused(args: &[&str], expected: &str) {
     assert!(!Path::new(&made).exists());
 }
 
+/// [`refused`] for each case's arguments, given after one valid server and before a test command.
+fn refused_after_a_server(cases: &[(&[&str], &str)]) {
+    for (args, expected) in cases {
+        let mut all = vec!["run", "--server", "maker={maker}"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--", "sh", "-c", "{tests}"]);
+        refused(&all, expected);
+    }
+}
+
 #[test]
 fn malformed_server_options() {
-    let tail = ["--", "sh", "-c", "{tests}"];
     let cases: &[(&[&str], &str)] = &[
         (&["--server", "web"], "expected NAME=COMMAND"),
         (&["--server", "=true"], "expected NAME=COMMAND"),
@@ -58,17 +67,11 @@ fn malformed_server_options() {
             "not found; looked in PATH",
         ),
     ];
-    for (args, expected) in cases {
-        let mut all = vec!["run", "--server", "maker={maker}"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&tail);
-        refused(&all, expected);
-    }
+    refused_after_a_server(cases);
 }
 
 #[test]
 fn bad_readiness_and_health_options() {
-    let tail = ["--", "sh", "-c", "{tests}"];
     let cases: &[(&[&str], &str)] = &[
         (&["--ready", "maker=("], "does not compile"),
         (
@@ -98,12 +101,7 @@ fn bad_readiness_and_health_options() {
         (&["--browser", "safari"], "unknown browser \"safari\""),
         (&["--no-such-flag"], "--no-such-flag"),
     ];
-    for (args, expected) in cases {
-        let mut all = vec!["run", "--server", "maker={maker}"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&tail);
-        refused(&all, expected);
-    }
+    refused_after_a_server(cases);
 }
 
 #[test]
