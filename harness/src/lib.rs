@@ -51,6 +51,8 @@ pub mod cli;
 #[cfg(feature = "server")]
 mod error;
 #[cfg(feature = "server")]
+mod exit;
+#[cfg(feature = "server")]
 mod handle;
 #[cfg(feature = "server")]
 mod keep;
@@ -75,6 +77,8 @@ mod shared;
 pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, SessionPool, e2e};
 #[cfg(feature = "server")]
 pub use error::{Error, Failure, TAIL_LINES};
+#[cfg(feature = "server")]
+pub use exit::Exit;
 #[cfg(feature = "server")]
 pub use handle::ServerHandle;
 #[cfg(feature = "server")]

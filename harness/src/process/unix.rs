@@ -163,7 +163,7 @@ pub(crate) fn describe_status(status: &ExitStatus) -> String {
     }
 }
 
-fn signal_name(sig: i32) -> Option<&'static str> {
+pub(crate) fn signal_name(sig: i32) -> Option<&'static str> {
     Some(match sig {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",

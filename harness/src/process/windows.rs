@@ -161,3 +161,8 @@ pub(crate) fn describe_status(status: &ExitStatus) -> String {
         None => status.to_string(),
     }
 }
+
+/// Windows has no signals.
+pub(crate) fn signal_name(_sig: i32) -> Option<&'static str> {
+    None
+}
