@@ -1,9 +1,14 @@
 //! Checks after readiness: a health endpoint, and proof that the server answering is ours.
+//!
+//! Every request is bounded by the time left before the ready deadline, so a server that accepts
+//! connections and never answers fails at `ready_timeout`, not at some timeout of our own.
 
 use std::time::Duration;
 
+use url::Url;
+
 use crate::Error;
-use crate::handle::ServerHandle;
+use crate::spawned::Spawned;
 
 /// How often a check that got no good answer is tried again.
 const RETRY_EVERY: Duration = Duration::from_millis(25);
@@ -13,6 +18,14 @@ const RETRY_EVERY: Duration = Duration::from_millis(25);
 pub(crate) struct Checks {
     pub(crate) health: Option<String>,
     pub(crate) identity: Option<String>,
+}
+
+/// What one request got.
+enum Answer {
+    Body(reqwest::StatusCode, String),
+    /// Nothing before the deadline: the server accepted (or not) but did not answer in time.
+    Hung,
+    Failed(String),
 }
 
 impl Checks {
@@ -26,9 +39,12 @@ impl Checks {
         Ok(())
     }
 
+    /// Runs the checks against `url`, the server's primary listener, before `deadline`.
     pub(crate) async fn run(
         &self,
-        handle: &ServerHandle,
+        server: &Spawned,
+        url: &Url,
+        ready_timeout: Duration,
         deadline: tokio::time::Instant,
     ) -> Result<(), Error> {
         if self.health.is_none() && self.identity.is_none() {
@@ -36,50 +52,83 @@ impl Checks {
         }
         let client = reqwest::Client::builder()
             .no_proxy()
-            .timeout(Duration::from_secs(5))
             .build()
             .expect("a plain HTTP client builds");
+        let hung = |what: &str| {
+            format!(
+                "no answer within the ready timeout of {ready_timeout:?}; the {what} request hung while the server was still running"
+            )
+        };
         if let Some(path) = &self.health {
-            let url = handle.url().join(path).expect("validated");
-            let mut last: String;
+            let url = url.join(path).expect("validated");
             loop {
-                match client.get(url.clone()).send().await {
-                    Ok(r) if r.status().is_success() => break,
-                    Ok(r) => last = format!("answered {}", r.status()),
-                    Err(e) => last = e.to_string(),
-                }
-                let status = handle.try_status();
-                if status.is_some() || tokio::time::Instant::now() >= deadline {
-                    // The status is taken before our kill, which is no part of the server's story.
-                    handle.kill_group();
+                let last = match get(&client, &url, deadline).await {
+                    Answer::Body(status, _) if status.is_success() => break,
+                    Answer::Body(status, _) => format!("answered {status}"),
+                    Answer::Hung => hung("health check"),
+                    Answer::Failed(e) => e,
+                };
+                // The exit is taken before our kill, which is no part of the server's story.
+                let exit = server.try_exit();
+                if exit.is_some() || tokio::time::Instant::now() >= deadline {
                     return Err(Error::Health {
                         url: url.to_string(),
                         last,
-                        failure: Box::new(handle.failure(status).await),
+                        failure: Box::new(server.fail(exit).await),
                     });
                 }
-                tokio::time::sleep(RETRY_EVERY).await;
+                tokio::time::sleep(RETRY_EVERY.min(deadline - tokio::time::Instant::now())).await;
             }
         }
         if let Some(path) = &self.identity {
-            let url = handle.url().join(path).expect("validated");
-            let body = match client.get(url.clone()).send().await {
-                Ok(r) => r.text().await.unwrap_or_default(),
-                Err(e) => format!("(request failed: {e})"),
+            let url = url.join(path).expect("validated");
+            let expected = server.instance_id();
+            let problem = match get(&client, &url, deadline).await {
+                Answer::Body(_, body) if body.contains(expected) => None,
+                Answer::Body(status, body) => Some(format!(
+                    "answered {status} without it (got {:?}); another process answers on this port",
+                    body.chars().take(200).collect::<String>()
+                )),
+                Answer::Hung => Some(hung("identity check")),
+                Answer::Failed(e) => Some(format!("nothing answered ({e})")),
             };
-            if !body.contains(handle.instance_id()) {
-                let status = handle.try_status();
-                handle.kill_group();
+            if let Some(got) = problem {
+                let exit = server.try_exit();
                 return Err(Error::Identity {
                     url: url.to_string(),
-                    expected: handle.instance_id().to_owned(),
-                    got: body.chars().take(200).collect(),
-                    failure: Box::new(handle.failure(status).await),
+                    expected: expected.to_owned(),
+                    got,
+                    failure: Box::new(server.fail(exit).await),
                 });
             }
         }
         Ok(())
     }
+}
+
+/// GET `url`, the whole exchange bounded by `deadline`.
+async fn get(client: &reqwest::Client, url: &Url, deadline: tokio::time::Instant) -> Answer {
+    let exchange = async {
+        let response = client.get(url.clone()).send().await?;
+        let status = response.status();
+        Ok::<_, reqwest::Error>((status, response.text().await?))
+    };
+    match tokio::time::timeout_at(deadline, exchange).await {
+        Ok(Ok((status, body))) => Answer::Body(status, body),
+        Ok(Err(e)) => Answer::Failed(error_chain(&e)),
+        Err(_) => Answer::Hung,
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// A fresh, unguessable-enough nonce for one spawn (128 bits from the std hasher's random keys).

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::process::ExitStatus;
 use std::time::Duration;
 
 use crate::handshake::HandshakeError;
@@ -29,7 +28,7 @@ pub const TAIL_LINES: usize = 20;
 /// let server = harness::Server::cargo_bin("fixtures-app")?;
 /// match server.args(["--exit-before-handshake", "3"]).spawn().await {
 ///     Err(harness::Error::Exited(failure)) => {
-///         assert_eq!(failure.status.and_then(|s| s.code()), Some(3));
+///         assert_eq!(failure.status.as_ref().and_then(|s| s.code()), Some(3));
 ///         assert!(failure.logs.stderr().any(|l| l.contains("before the handshake")));
 ///     }
 ///     other => panic!("expected an early exit, got {other:?}"),
@@ -138,16 +137,17 @@ pub enum Error {
         /// The context.
         failure: Box<Failure>,
     },
-    /// `/whoami` did not echo this instance's nonce: another server answered on this port.
+    /// The identity check (e.g. `/whoami`) did not echo this instance's nonce: another server
+    /// answered on this port, nothing answered, or the request hung.
     #[error(
-        "identity check GET {url} did not return this server's instance id {expected:?} (got {got:?}); another process answers on this port\n{failure}"
+        "identity check GET {url} did not return this server's instance id {expected:?}: {got}\n{failure}"
     )]
     Identity {
         /// The URL checked.
         url: String,
         /// The nonce the server was given.
         expected: String,
-        /// What came back (shortened).
+        /// What happened instead: what came back (shortened), or why nothing did.
         got: String,
         /// The context.
         failure: Box<Failure>,
@@ -310,8 +310,8 @@ pub struct Failure {
     pub pid: u32,
     /// Time from spawn to the failure.
     pub elapsed: Duration,
-    /// The exit status, if it exited.
-    pub status: Option<ExitStatus>,
+    /// How it exited, if it had exited before the harness gave up (`None`: still running then).
+    pub status: Option<crate::Exit>,
     /// Its kept output.
     pub logs: Logs,
 }
@@ -323,7 +323,7 @@ impl fmt::Display for Failure {
         writeln!(f, "  pid: {}", self.pid)?;
         writeln!(f, "  elapsed: {:.3}s", self.elapsed.as_secs_f64())?;
         match &self.status {
-            Some(status) => writeln!(f, "  status: {}", crate::process::describe_status(status))?,
+            Some(status) => writeln!(f, "  status: {status}")?,
             None => writeln!(f, "  status: still running when the harness gave up")?,
         }
         writeln!(f, "{}", self.logs.tail(Stream::Stdout, TAIL_LINES))?;

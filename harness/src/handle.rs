@@ -1,20 +1,13 @@
 //! [`ServerHandle`]: a running server, and the guarantee that it stops.
 
 use std::collections::BTreeMap;
-use std::process::{Child, ExitStatus};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use url::Url;
 
-use crate::Error;
-use crate::keep::KeptOutput;
 use crate::logs::Logs;
-use crate::monitor::Monitor;
-use crate::process::Group;
-
-/// How long `Drop` waits for a SIGKILLed server to be reported gone.
-const KILL_WAIT: Duration = Duration::from_secs(10);
+use crate::spawned::Spawned;
+use crate::{Error, Exit};
 
 /// A running server. Dropping it kills the server's whole process group and reaps it.
 ///
@@ -32,78 +25,53 @@ const KILL_WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 #[must_use = "dropping the handle kills the server"]
 pub struct ServerHandle {
-    name: String,
-    command: String,
-    pid: u32,
-    child: Mutex<Option<Child>>,
-    group: Mutex<Group>,
-    monitor: Arc<Monitor>,
-    started: Instant,
+    spawned: Spawned,
     grace: Duration,
-    keep: bool,
-    instance_id: String,
     listeners: BTreeMap<String, Url>,
-    primary: Option<Url>,
-    kept_output: Option<KeptOutput>,
+    primary: Url,
 }
 
 impl ServerHandle {
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one private constructor, called once"
-    )]
-    pub(crate) fn new(
-        name: String,
-        command: String,
-        child: Child,
-        group: Group,
-        monitor: Arc<Monitor>,
-        started: Instant,
+    /// The handle of a server that is ready at `primary`, one of its `listeners`.
+    pub(crate) fn ready(
+        mut spawned: Spawned,
+        listeners: BTreeMap<String, Url>,
+        primary: Url,
         grace: Duration,
-        keep: bool,
-        instance_id: String,
     ) -> Self {
+        spawned.url = Some(primary.to_string());
         Self {
-            name,
-            command,
-            pid: child.id(),
-            child: Mutex::new(Some(child)),
-            group: Mutex::new(group),
-            monitor,
-            started,
+            spawned,
             grace,
-            keep,
-            instance_id,
-            listeners: BTreeMap::new(),
-            primary: None,
-            kept_output: None,
+            listeners,
+            primary,
         }
     }
 
-    pub(crate) fn set_kept_output(&mut self, kept: Option<KeptOutput>) {
-        self.kept_output = kept;
+    /// Waits until both output pipes are closed, at most until `deadline`; returns whether they
+    /// closed (the logs are then complete).
+    #[cfg_attr(
+        not(feature = "cli"),
+        expect(dead_code, reason = "used by the CLI's death report")
+    )]
+    pub(crate) async fn wait_drained(&self, deadline: tokio::time::Instant) -> bool {
+        self.spawned.monitor().wait_drained(deadline).await
     }
 
-    pub(crate) fn set_listeners(&mut self, listeners: BTreeMap<String, Url>) {
-        self.primary = listeners
-            .get("http")
-            .or_else(|| listeners.values().next())
-            .cloned();
-        self.listeners = listeners;
-    }
-
-    pub(crate) fn monitor(&self) -> &Monitor {
-        &self.monitor
-    }
-
-    pub(crate) fn started(&self) -> Instant {
-        self.started
+    /// Sends SIGKILL to the whole group without reaping.
+    #[cfg_attr(
+        not(feature = "cli"),
+        expect(dead_code, reason = "used by the CLI's death report")
+    )]
+    pub(crate) fn kill_group(&self) {
+        self.spawned.kill_group();
     }
 
     /// The server's base URL: its `http` listener, or else its first listener by name.
     ///
-    /// Always a literal IP address and an explicit port, ending in `/` so that
-    /// `url().join("path")` works.
+    /// Always a literal loopback IP address, and a path ending in `/` so that `url().join("path")`
+    /// works. The port is explicit unless it is the scheme's default (`http://127.0.0.1/` for a
+    /// server on port 80); [`port`](Self::port) returns it either way.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -113,9 +81,7 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn url(&self) -> &Url {
-        self.primary
-            .as_ref()
-            .expect("a spawned server has at least one listener")
+        &self.primary
     }
 
     /// The URL of a named listener, if the server announced one by that name.
@@ -168,7 +134,7 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.spawned.pid()
     }
 
     /// The server's name, as given to [`Server::name`](crate::Server::name).
@@ -180,7 +146,7 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn name(&self) -> &str {
-        &self.name
+        self.spawned.name()
     }
 
     /// The command line that started it.
@@ -193,7 +159,7 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn command(&self) -> &str {
-        &self.command
+        self.spawned.command()
     }
 
     /// The nonce passed to the server in `HARNESS_INSTANCE_ID`.
@@ -206,7 +172,7 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn instance_id(&self) -> &str {
-        &self.instance_id
+        self.spawned.instance_id()
     }
 
     /// The output kept so far (see [`logs`](crate::logs) for the bounds).
@@ -219,10 +185,10 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn logs(&self) -> Logs {
-        self.monitor.logs()
+        self.spawned.monitor().logs()
     }
 
-    /// The exit status, if the server has exited on its own.
+    /// How the server exited, if it has (asking the OS now, not a stale cache).
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), harness::Error> {
@@ -230,11 +196,12 @@ impl ServerHandle {
     /// assert!(web.try_status().is_none(), "the server should still be running");
     /// # Ok(()) }
     /// ```
-    pub fn try_status(&self) -> Option<ExitStatus> {
-        self.monitor.check_exit(self.pid)
+    pub fn try_status(&self) -> Option<Exit> {
+        self.spawned.try_exit()
     }
 
-    /// Waits until the server exits on its own (or is killed by someone else).
+    /// Waits until the server exits on its own (or is killed by someone else). If the exit
+    /// cannot be observed (someone else reaped the process), that is [`Exit::Unknown`].
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -245,111 +212,52 @@ impl ServerHandle {
     /// assert!(exited.is_err(), "server exited: {exited:?}");
     /// # Ok(()) }
     /// ```
-    pub async fn exited(&self) -> ExitStatus {
-        self.monitor.exited().await
+    pub async fn exited(&self) -> Exit {
+        self.spawned.monitor().exited().await
     }
 
     /// Stops the server: SIGTERM to its process group, up to the grace period for it to exit, then
-    /// SIGKILL to whatever is left of the group. Returns the server's exit status; with echoing on
-    /// (`HARNESS_LOG=1`), once its output has been read to the end (waiting at most 2 s for that),
-    /// so that its last lines are printed before this returns.
+    /// SIGKILL to whatever is left of the group. Returns how the server exited, once its output
+    /// has been read to the end (waiting at most 2 s for that). An exit the harness could not
+    /// observe is [`Exit::Unknown`], never a success. Processes left behind (in the group after
+    /// SIGKILL, or holding its output pipes) are reported on stderr as `harness: LEAK: ...`.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), harness::Error> {
     /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
-    /// let status = web.stop().await?;
-    /// assert!(status.success());
+    /// let exit = web.stop().await?;
+    /// assert!(exit.success(), "{exit}");
     /// # Ok(()) }
     /// ```
-    pub async fn stop(self) -> Result<ExitStatus, Error> {
-        self.lock_group().terminate();
-        let graceful = tokio::time::timeout(self.grace, self.monitor.exited()).await;
+    pub async fn stop(self) -> Result<Exit, Error> {
+        let Self { spawned, grace, .. } = self;
+        spawned.terminate();
+        let graceful = tokio::time::timeout(grace, spawned.monitor().exited()).await;
         if graceful.is_err() {
-            tracing::debug!(server = %self.name, grace = ?self.grace, "grace period over; SIGKILL");
+            tracing::debug!(server = %spawned.name(), ?grace, "grace period over; SIGKILL");
         }
-        let monitor = Arc::clone(&self.monitor);
-        let name = self.name.clone();
-        let this = self;
+        let name = spawned.name().to_owned();
         // Killing and reaping block for at most a few milliseconds once the leader has exited.
-        let status = tokio::task::spawn_blocking(move || {
-            let mut this = this;
-            this.kill_and_reap()
+        let reaped = tokio::task::spawn_blocking(move || {
+            let mut spawned = spawned;
+            let exit = spawned.kill_and_reap();
+            (spawned, exit)
         })
-        .await
-        .ok()
-        .flatten()
-        .or_else(|| monitor.exit_status());
-        // Echoed output is the only part of the logs anyone can still see after `stop`: let it end.
-        // The whole group is dead, so the pipes close as soon as their readers catch up.
-        if monitor.echoes() {
-            monitor.streams_closed(crate::monitor::DRAIN_LIMIT).await;
-        }
-        status.ok_or_else(|| Error::Wait {
+        .await;
+        let (spawned, exit) = reaped.map_err(|e| Error::Wait {
+            name: name.clone(),
+            source: std::io::Error::other(format!("the reaping task failed: {e}")),
+        })?;
+        let exit = exit.ok_or_else(|| Error::Wait {
             name,
             source: std::io::Error::other("the server did not exit after SIGKILL"),
-        })
-    }
-
-    /// Sends SIGKILL to the whole group without reaping (used on readiness failures).
-    pub(crate) fn kill_group(&self) {
-        self.lock_group().kill();
-    }
-
-    fn lock_group(&self) -> std::sync::MutexGuard<'_, Group> {
-        self.group.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Kills the group, waits for the leader, reaps it and forgets the group. Idempotent.
-    fn kill_and_reap(&mut self) -> Option<ExitStatus> {
-        let Some(mut child) = self.child.lock().unwrap_or_else(|e| e.into_inner()).take() else {
-            return self.monitor.exit_status();
-        };
-        let mut group = self.lock_group();
-        group.kill();
-        let status = self.monitor.wait_exit_blocking(KILL_WAIT);
-        if status.is_some() {
-            // The leader stayed a zombie until now, so the group id could not be reused before the
-            // kill above. Unregister from the watchdog first, then reap: once reaped, the id is
-            // free for reuse, and the watchdog must no longer be holding it.
-            group.release();
-            let _ = child.wait();
-        } else {
-            tracing::warn!(server = %self.name, pid = self.pid, "server did not die after SIGKILL");
-        }
-        status
+        })?;
+        spawned.check_drained().await;
+        Ok(exit)
     }
 }
 
-impl Drop for ServerHandle {
-    fn drop(&mut self) {
-        if self.keep {
-            if self
-                .child
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_some()
-            {
-                let at = self
-                    .primary
-                    .as_ref()
-                    .map(Url::as_str)
-                    .unwrap_or("(not ready)");
-                eprintln!(
-                    "harness: HARNESS_KEEP is set: leaving server `{}` running (pid {}) at {at}; stop it with: kill -TERM -- -{}",
-                    self.name,
-                    self.pid,
-                    self.lock_group().id()
-                );
-                if let Some(kept) = &self.kept_output {
-                    eprintln!(
-                        "harness: its output goes to {} and {}",
-                        kept.stdout.display(),
-                        kept.stderr.display()
-                    );
-                }
-            }
-            return;
-        }
-        self.kill_and_reap();
-    }
+/// The primary listener: the one named `http`, or else the first by name.
+pub(crate) fn primary(listeners: &BTreeMap<String, Url>) -> Option<&Url> {
+    listeners.get("http").or_else(|| listeners.values().next())
 }

@@ -56,6 +56,8 @@ mod exit;
 mod handle;
 #[cfg(feature = "server")]
 mod keep;
+#[cfg(feature = "server")]
+mod leaks;
 #[cfg(all(feature = "server", target_os = "linux"))]
 mod listening;
 #[cfg(feature = "server")]
@@ -72,6 +74,8 @@ mod ready;
 mod server;
 #[cfg(feature = "server")]
 mod shared;
+#[cfg(feature = "server")]
+mod spawned;
 
 #[cfg(feature = "browser")]
 pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, SessionPool, e2e};

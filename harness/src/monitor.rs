@@ -6,8 +6,7 @@
 //! need no runtime to send on.
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::process::ExitStatus;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -15,9 +14,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 use url::Url;
 
+use crate::Exit;
 use crate::handshake::{HandshakeError, LineSplitter, strip_ansi};
 use crate::logs::{Logs, MAX_LINE, Rings, Stream};
 use crate::ready::{Ready, Seen};
+
+/// Both pipes, stdout and stderr, have a reader thread each.
+const STREAMS: u8 = 2;
 
 /// How long to wait, once a server is dead, for its pipes to close so that its output is complete.
 /// Only a process still holding the pipes makes this wait that long: a member of its group when
@@ -40,9 +43,12 @@ pub(crate) struct Monitor {
     rings: Mutex<Rings>,
     settled: AtomicBool,
     phase: watch::Sender<Phase>,
-    exit: watch::Sender<Option<ExitStatus>>,
-    exit_sync: (Mutex<Option<ExitStatus>>, Condvar),
+    /// Set once an echo write failed (stderr closed, `| head`): echoing stops, draining goes on.
+    echo_broken: AtomicBool,
+    exit: watch::Sender<Option<Exit>>,
+    exit_sync: (Mutex<Option<Exit>>, Condvar),
     closed_streams: watch::Sender<u8>,
+    drained_sync: (Mutex<u8>, Condvar),
 }
 
 impl Monitor {
@@ -53,9 +59,11 @@ impl Monitor {
             rings: Mutex::default(),
             settled: AtomicBool::new(false),
             phase: watch::channel(Phase::Starting).0,
+            echo_broken: AtomicBool::new(false),
             exit: watch::channel(None).0,
             exit_sync: (Mutex::new(None), Condvar::new()),
             closed_streams: watch::channel(0).0,
+            drained_sync: (Mutex::new(0), Condvar::new()),
         })
     }
 
@@ -65,12 +73,12 @@ impl Monitor {
         pipe: impl Read + Send + 'static,
         stream: Stream,
         ready: Option<Ready>,
-    ) {
+    ) -> std::io::Result<()> {
         let monitor = Arc::clone(self);
         std::thread::Builder::new()
             .name(format!("harness-{stream}"))
             .spawn(move || monitor.drain_loop(pipe, stream, ready))
-            .expect("failed to start a harness log thread");
+            .map(drop)
     }
 
     fn drain_loop(&self, mut pipe: impl Read, stream: Stream, mut ready: Option<Ready>) {
@@ -90,6 +98,9 @@ impl Monitor {
         if let Some(last) = splitter.finish() {
             self.take(stream, vec![last], &mut ready);
         }
+        let (lock, cvar) = &self.drained_sync;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        cvar.notify_all();
         self.closed_streams.send_modify(|n| *n += 1);
     }
 
@@ -117,58 +128,70 @@ impl Monitor {
                     }
                 }
             }
-            if self.echo {
-                eprintln!("[{}] {text}", self.name);
+            if self.echo && !self.echo_broken.load(Ordering::Relaxed) {
+                // Never `eprintln!`: it panics when stderr is gone, which would end this thread,
+                // stop the draining and leave the server blocked on a full pipe.
+                let echoed = writeln!(std::io::stderr().lock(), "[{}] {text}", self.name);
+                if echoed.is_err() {
+                    self.echo_broken.store(true, Ordering::Relaxed);
+                }
             }
             rings.push(stream, text, raw_len);
         }
     }
 
-    /// Starts the thread that waits for `pid` to exit (without reaping it).
-    pub(crate) fn watch_exit(self: &Arc<Self>, pid: u32) {
+    /// Starts the thread that waits for `pid` to exit (without reaping it). A wait that fails is
+    /// published as [`Exit::Unknown`], never as a status nobody saw.
+    pub(crate) fn watch_exit(self: &Arc<Self>, pid: u32) -> std::io::Result<()> {
         let monitor = Arc::clone(self);
         std::thread::Builder::new()
             .name("harness-wait".into())
             .spawn(move || {
-                let status = crate::process::wait_exit(pid).unwrap_or_else(|e| {
-                    tracing::warn!("harness: waiting for pid {pid} failed: {e}");
-                    ExitStatus::default()
-                });
-                monitor.publish_exit(status);
+                let exit = match crate::process::wait_exit(pid) {
+                    Ok(status) => Exit::from(status),
+                    Err(e) => Exit::Unknown {
+                        why: format!("waiting for pid {pid} failed: {e}"),
+                    },
+                };
+                monitor.publish_exit(exit);
             })
-            .expect("failed to start a harness wait thread");
+            .map(drop)
     }
 
     /// Records the exit, for the waiters of both kinds. The wait thread and [`Self::check_exit`]
-    /// may both publish it; they find the same status.
-    fn publish_exit(&self, status: ExitStatus) {
+    /// may both publish it; the first one wins.
+    fn publish_exit(&self, exit: Exit) {
         let (lock, cvar) = &self.exit_sync;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+        {
+            let mut seen = lock.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.is_none() {
+                *seen = Some(exit.clone());
+            }
+        }
         cvar.notify_all();
-        self.exit
-            .send_if_modified(|exit| exit.replace(status).is_none());
+        self.exit.send_if_modified(|seen| {
+            if seen.is_some() {
+                return false;
+            }
+            *seen = Some(exit);
+            true
+        });
     }
 
     /// The exit status of `pid`, asking the OS now rather than trusting the wait thread to have
     /// caught up: a caller that just saw a consequence of the exit (a refused connection, say)
     /// must not be told the server still runs. `pid` must not have been reaped yet.
-    pub(crate) fn check_exit(&self, pid: u32) -> Option<ExitStatus> {
-        if let Some(status) = self.exit_status() {
-            return Some(status);
+    pub(crate) fn check_exit(&self, pid: u32) -> Option<Exit> {
+        if let Some(exit) = self.exit_status() {
+            return Some(exit);
         }
-        let status = crate::process::try_exit(pid).ok().flatten()?;
-        self.publish_exit(status);
-        Some(status)
-    }
-
-    /// Whether the server's lines are echoed to stderr as they come.
-    pub(crate) fn echoes(&self) -> bool {
-        self.echo
-    }
-
-    /// The current phase.
-    pub(crate) fn phase(&self) -> Phase {
-        self.phase.borrow().clone()
+        let exit = match crate::process::try_exit(pid) {
+            Ok(status) => Exit::from(status?),
+            // The wait thread sees the same failure and publishes it as unknown.
+            Err(_) => return None,
+        };
+        self.publish_exit(exit.clone());
+        Some(exit)
     }
 
     /// Waits until the server is ready or printed a malformed handshake.
@@ -182,33 +205,51 @@ impl Monitor {
         settled.unwrap_or(Phase::Starting)
     }
 
-    /// Waits until the server has exited.
-    pub(crate) async fn exited(&self) -> ExitStatus {
+    /// Waits until the server has exited (or its exit is known to be unobservable).
+    pub(crate) async fn exited(&self) -> Exit {
         let mut exit = self.exit.subscribe();
-        let status = exit.wait_for(Option::is_some).await.map(|s| *s);
-        status.ok().flatten().unwrap_or_default()
+        // The sender lives in `self`, so the channel cannot close while we wait.
+        match exit.wait_for(Option::is_some).await {
+            Ok(seen) => seen.clone().expect("waited for Some"),
+            Err(_) => Exit::Unknown {
+                why: "the harness stopped watching the server".into(),
+            },
+        }
     }
 
-    /// The exit status, if the server has exited.
-    pub(crate) fn exit_status(&self) -> Option<ExitStatus> {
-        *self.exit.borrow()
+    /// The exit, if the server has exited.
+    pub(crate) fn exit_status(&self) -> Option<Exit> {
+        self.exit.borrow().clone()
     }
 
     /// Blocks until the server has exited, at most `limit`.
-    pub(crate) fn wait_exit_blocking(&self, limit: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit_blocking(&self, limit: Duration) -> Option<Exit> {
         let (lock, cvar) = &self.exit_sync;
         let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         let (guard, _) = cvar
-            .wait_timeout_while(guard, limit, |status| status.is_none())
+            .wait_timeout_while(guard, limit, |exit| exit.is_none())
             .unwrap_or_else(|e| e.into_inner());
-        *guard
+        guard.clone()
     }
 
-    /// Waits until both pipes are closed, at most `limit` (a grandchild may hold them open). Their
-    /// reader threads have then recorded everything the server wrote.
-    pub(crate) async fn streams_closed(&self, limit: Duration) {
+    /// Waits until both pipes are closed, at most until `deadline` (a process that escaped the
+    /// group may hold them open). Returns whether they closed: their reader threads have then
+    /// recorded everything the server wrote.
+    pub(crate) async fn wait_drained(&self, deadline: tokio::time::Instant) -> bool {
         let mut closed = self.closed_streams.subscribe();
-        let _ = tokio::time::timeout(limit, closed.wait_for(|n| *n >= 2)).await;
+        tokio::time::timeout_at(deadline, closed.wait_for(|n| *n >= STREAMS))
+            .await
+            .is_ok()
+    }
+
+    /// [`wait_drained`](Self::wait_drained) for callers without a runtime (`Drop`).
+    pub(crate) fn wait_drained_blocking(&self, limit: Duration) -> bool {
+        let (lock, cvar) = &self.drained_sync;
+        let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (guard, _) = cvar
+            .wait_timeout_while(guard, limit, |n| *n < STREAMS)
+            .unwrap_or_else(|e| e.into_inner());
+        *guard >= STREAMS
     }
 
     pub(crate) fn logs(&self) -> Logs {

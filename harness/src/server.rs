@@ -3,15 +3,15 @@
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::checks::{self, Checks};
 use crate::handle::ServerHandle;
 use crate::keep::KeptOutput;
-use crate::logs::Stream;
-use crate::monitor::{Monitor, Phase};
-use crate::process::{self, Group};
-use crate::{Error, Failure, Ready, locate};
+use crate::monitor::Phase;
+use crate::process;
+use crate::spawned::{Launch, Spawned};
+use crate::{Error, Ready, locate};
 
 /// The default time a server gets to become ready.
 ///
@@ -74,6 +74,7 @@ pub struct Server {
     checks: Checks,
     echo: Option<bool>,
     keep: Option<bool>,
+    fail_after_spawn: bool,
 }
 
 impl Server {
@@ -98,6 +99,7 @@ impl Server {
             checks: Checks::default(),
             echo: None,
             keep: None,
+            fail_after_spawn: false,
         }
     }
 
@@ -323,6 +325,14 @@ impl Server {
         self
     }
 
+    /// A test hook for the harness's own cleanup tests: the spawn fails right after the OS
+    /// started the process, as any later step could. The process must then be gone.
+    #[doc(hidden)]
+    pub fn fail_after_spawn(mut self) -> Self {
+        self.fail_after_spawn = true;
+        self
+    }
+
     /// The program as given.
     ///
     /// ```
@@ -387,9 +397,8 @@ impl Server {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "server".into())
         });
-        let command_line = command_line(&program, &self.args);
+        let command = command_line(&program, &self.args);
         let keep = self.keep.unwrap_or_else(|| env_flag("HARNESS_KEEP"));
-        let echo = self.echo.unwrap_or_else(|| env_flag("HARNESS_LOG"));
         let instance_id = checks::nonce();
 
         let mut cmd = Command::new(&program);
@@ -397,7 +406,7 @@ impl Server {
         let kept = if keep {
             let (paths, stdout, stderr) =
                 KeptOutput::create(&name, &instance_id).map_err(|source| Error::Spawn {
-                    command: command_line.clone(),
+                    command: command.clone(),
                     source,
                 })?;
             cmd.stdout(stdout).stderr(stderr);
@@ -426,68 +435,42 @@ impl Server {
         }
         process::configure(&mut cmd, keep);
 
-        let started = Instant::now();
-        let mut child = process::spawn(cmd).await.map_err(|source| Error::Spawn {
-            command: command_line.clone(),
-            source,
-        })?;
-        let pid = child.id();
-        let group = Group::adopt(&child, keep);
-        let monitor = Monitor::new(name.clone(), echo);
-        let stderr_rule = self.ready.reads_stderr().then(|| self.ready.clone());
-        match &kept {
-            Some(paths) => {
-                let (stdout, stderr) = paths.follow(&monitor).map_err(|source| Error::Spawn {
-                    command: command_line.clone(),
-                    source,
-                })?;
-                monitor.drain(stdout, Stream::Stdout, Some(self.ready.clone()));
-                monitor.drain(stderr, Stream::Stderr, stderr_rule);
-            }
-            None => {
-                let stdout = child.stdout.take().expect("stdout was piped");
-                let stderr = child.stderr.take().expect("stderr was piped");
-                monitor.drain(stdout, Stream::Stdout, Some(self.ready.clone()));
-                monitor.drain(stderr, Stream::Stderr, stderr_rule);
-            }
-        }
-        monitor.watch_exit(pid);
-
-        let mut handle = ServerHandle::new(
+        let launch = Launch {
             name,
-            command_line,
-            child,
-            group,
-            monitor,
-            started,
-            self.grace,
-            keep,
+            command,
             instance_id,
-        );
-        handle.set_kept_output(kept);
-        let deadline = tokio::time::Instant::from_std(started + self.ready_timeout);
-        match self.wait_ready(&handle, deadline).await {
-            Ok(listeners) => handle.set_listeners(listeners),
-            Err(e) => return Err(e),
-        }
-        self.checks.run(&handle, deadline).await?;
-        tracing::debug!(server = %handle.name(), url = %handle.url(), pid, "server ready");
-        Ok(handle)
+            echo: self.echo.unwrap_or_else(|| env_flag("HARNESS_LOG")),
+            kept,
+            ready: self.ready.clone(),
+            fail_after_spawn: self.fail_after_spawn,
+        };
+        let deadline = tokio::time::Instant::now() + self.ready_timeout;
+        // Any error from here on drops `spawned`, which kills and reaps the whole group.
+        let spawned = Spawned::start(cmd, launch).await?;
+        let listeners = self.wait_ready(&spawned, deadline).await?;
+        let primary = crate::handle::primary(&listeners)
+            .cloned()
+            .expect("a ready server has at least one listener");
+        self.checks
+            .run(&spawned, &primary, self.ready_timeout, deadline)
+            .await?;
+        tracing::debug!(server = %spawned.name(), url = %primary, pid = spawned.pid(), "server ready");
+        Ok(ServerHandle::ready(spawned, listeners, primary, self.grace))
     }
 
     async fn wait_ready(
         &self,
-        handle: &ServerHandle,
+        spawned: &Spawned,
         deadline: tokio::time::Instant,
     ) -> Result<std::collections::BTreeMap<String, url::Url>, Error> {
-        let monitor = handle.monitor();
+        let monitor = spawned.monitor();
         let listening = async {
             if !self.ready.is_listening() {
                 return std::future::pending().await;
             }
             loop {
                 #[cfg(target_os = "linux")]
-                if let Some(addr) = crate::listening::listening_addr(handle.pid()) {
+                if let Some(addr) = crate::listening::listening_addr(spawned.pid()) {
                     return Phase::Ready(crate::ready::listener_url(addr));
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -495,59 +478,32 @@ impl Server {
         };
         let settled = tokio::select! {
             biased;
-            phase = monitor.settled() => Some(phase),
-            phase = listening => Some(phase),
-            _ = monitor.exited() => None,
+            phase = monitor.settled() => phase,
+            phase = listening => phase,
+            _ = monitor.exited() => Phase::Starting,
             () = tokio::time::sleep_until(deadline) => {
-                handle.kill_group();
                 return Err(Error::Timeout {
                     timeout: self.ready_timeout,
-                    failure: Box::new(handle.failure(None).await),
+                    failure: Box::new(spawned.fail(None).await),
                 });
             }
         };
         match settled {
-            Some(Phase::Ready(listeners)) => Ok(listeners),
-            Some(Phase::Malformed(source)) => {
+            Phase::Ready(listeners) => Ok(listeners),
+            Phase::Malformed(source) => {
                 // Whether it already exited on its own, before our kill, is part of the story.
-                let status = monitor.exit_status();
-                handle.kill_group();
+                let exit = spawned.try_exit();
                 Err(Error::Handshake {
-                    failure: Box::new(handle.failure(status).await),
+                    failure: Box::new(spawned.fail(exit).await),
                     source,
                 })
             }
-            // Exited: the ready line may still sit in the pipe, so read it to the end first.
-            Some(Phase::Starting) | None => {
-                monitor.streams_closed(crate::monitor::DRAIN_LIMIT).await;
-                if let Phase::Ready(listeners) = monitor.phase() {
-                    return Ok(listeners);
-                }
-                let status = monitor.exit_status();
-                Err(Error::Exited(Box::new(handle.failure_drained(status))))
+            // Exited before it was ready. Kill what is left of its group first (a grandchild may
+            // hold the pipes), then read the pipes to their end: the last lines explain the exit.
+            Phase::Starting => {
+                let exit = monitor.exit_status();
+                Err(Error::Exited(Box::new(spawned.fail(exit).await)))
             }
-        }
-    }
-}
-
-impl ServerHandle {
-    /// The context of a failure, once the output has been read to its end (bounded).
-    pub(crate) async fn failure(&self, status: Option<std::process::ExitStatus>) -> Failure {
-        self.monitor()
-            .streams_closed(crate::monitor::DRAIN_LIMIT)
-            .await;
-        self.failure_drained(status)
-    }
-
-    /// The context of a failure, for a caller that already waited for the output to end.
-    fn failure_drained(&self, status: Option<std::process::ExitStatus>) -> Failure {
-        Failure {
-            name: self.name().to_owned(),
-            command: self.command().to_owned(),
-            pid: self.pid(),
-            elapsed: self.started().elapsed(),
-            status,
-            logs: self.logs(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::process::{ExitCode, ExitStatus};
+use std::process::ExitCode;
 use std::task::Poll;
 
 use tokio::task::JoinSet;
@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use super::plan::Plan;
 use super::signals::{Signals, Stop};
 use crate::logs::Stream;
-use crate::{Driver, Error, ServerHandle};
+use crate::{Driver, Error, Exit, ServerHandle};
 
 /// Lines of each stream shown for a server when something failed.
 pub(crate) const FAILURE_TAIL: usize = 40;
@@ -163,8 +163,8 @@ impl Running {
 
     /// Waits until one of the watched processes not in `dead` exits; returns its index in
     /// [`handles`](Self::handles). Never returns if all are in `dead`.
-    pub(crate) async fn next_death(&self, dead: &[usize]) -> (usize, ExitStatus) {
-        type Wait<'a> = Pin<Box<dyn Future<Output = (usize, ExitStatus)> + Send + 'a>>;
+    pub(crate) async fn next_death(&self, dead: &[usize]) -> (usize, Exit) {
+        type Wait<'a> = Pin<Box<dyn Future<Output = (usize, Exit)> + Send + 'a>>;
         let mut waits: Vec<Wait<'_>> = self
             .handles()
             .enumerate()
@@ -185,7 +185,7 @@ impl Running {
     }
 
     /// The indices of watched processes that have exited and are not in `dead` yet.
-    pub(crate) fn newly_dead(&self, dead: &[usize]) -> Vec<(usize, ExitStatus)> {
+    pub(crate) fn newly_dead(&self, dead: &[usize]) -> Vec<(usize, Exit)> {
         self.handles()
             .enumerate()
             .filter(|(index, _)| !dead.contains(index))
@@ -197,18 +197,16 @@ impl Running {
     /// end first, bounded: a dying server's last words are the ones that explain it). What is
     /// left of its process group is killed first: it would hold the pipes open, and it has
     /// nothing left to serve.
-    pub(crate) async fn report_death(&self, index: usize, status: ExitStatus, during: &str) {
+    pub(crate) async fn report_death(&self, index: usize, status: Exit, during: &str) {
         if let Some(handle) = self.handles().nth(index) {
             handle.kill_group();
-            handle
-                .monitor()
-                .streams_closed(crate::monitor::DRAIN_LIMIT)
-                .await;
+            let deadline = tokio::time::Instant::now() + crate::monitor::DRAIN_LIMIT;
+            handle.wait_drained(deadline).await;
             eprintln!(
                 "harness: error: server `{}` (pid {}) died while {during}: {}\n{}",
                 handle.name(),
                 handle.pid(),
-                crate::process::describe_status(&status),
+                status,
                 tails(handle)
             );
         }

@@ -30,7 +30,7 @@ mod watchdog;
 
 #[cfg(feature = "cli")]
 pub(crate) use os::tie_to_parent;
-pub(crate) use os::{Group, configure, describe_status, signal_name, spawn, try_exit, wait_exit};
+pub(crate) use os::{Group, configure, signal_name, spawn, try_exit, wait_exit};
 
 /// Deletes `dir` when this process ends, however it ends (Unix: the watchdog does it). Returns
 /// whether that is arranged.

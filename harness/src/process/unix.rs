@@ -142,27 +142,6 @@ fn exit_status(pid: u32, options: WaitIdOptions) -> io::Result<Option<ExitStatus
     }
 }
 
-/// Describes an exit status for a person: `exit code 3`, `signal 9 (SIGKILL)`.
-pub(crate) fn describe_status(status: &ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        return format!("exit code {code}");
-    }
-    match status.signal() {
-        Some(sig) => {
-            let core = if status.core_dumped() {
-                ", core dumped"
-            } else {
-                ""
-            };
-            match signal_name(sig) {
-                Some(name) => format!("signal {sig} ({name}{core})"),
-                None => format!("signal {sig}{core}"),
-            }
-        }
-        None => status.to_string(),
-    }
-}
-
 pub(crate) fn signal_name(sig: i32) -> Option<&'static str> {
     Some(match sig {
         libc::SIGHUP => "SIGHUP",

@@ -154,14 +154,6 @@ fn exit_status(pid: u32, wait_ms: u32) -> io::Result<Option<ExitStatus>> {
     }
 }
 
-/// Describes an exit status for a person.
-pub(crate) fn describe_status(status: &ExitStatus) -> String {
-    match status.code() {
-        Some(code) => format!("exit code {code}"),
-        None => status.to_string(),
-    }
-}
-
 /// Windows has no signals.
 pub(crate) fn signal_name(_sig: i32) -> Option<&'static str> {
     None

@@ -37,7 +37,6 @@ async fn stop_kills_a_grandchild_too() {
 
 #[tokio::test]
 async fn stop_escalates_to_sigkill_after_the_grace_period() {
-    use std::os::unix::process::ExitStatusExt;
     let web = fixtures()
         .arg("--ignore-sigterm")
         .grace(Duration::from_millis(300))
@@ -50,7 +49,6 @@ async fn stop_escalates_to_sigkill_after_the_grace_period() {
 
 #[tokio::test]
 async fn try_status_sees_an_exit_as_soon_as_the_os_does() {
-    use std::os::unix::process::ExitStatusExt;
     let web = fixtures().spawn().await.unwrap();
     let killed = Command::new("kill")
         .args(["-KILL", &web.pid().to_string()])

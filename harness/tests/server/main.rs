@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod failures;
+mod honest;
 mod input;
 #[path = "../common/procs.rs"]
 mod procs;
