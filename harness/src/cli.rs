@@ -57,6 +57,23 @@
 //!   (`harness` then forwards only SIGTERM); only the command itself has the parent-death signal,
 //!   and the terminal's SIGHUP reaches the rest if the terminal goes away.
 
+/// `eprintln!` that never panics: a closed or broken stderr (`harness ... 2>&1 | head`) must not
+/// turn into a panic and exit 101, nor stop `harness` from finishing its work and its cleanup.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics (a reader that went away is no reason to stop).
+macro_rules! say_out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod args;
 mod demo;
 mod exit;
@@ -91,6 +108,9 @@ Examples:
 
 /// Runs the `harness` command line and returns its exit status (see the [module docs](self)).
 pub fn main() -> ExitCode {
+    // Before anything is spawned: a parent that ignores SIGCHLD would make the kernel reap our
+    // children itself, every wait would fail, and nobody would see the test command's exit.
+    reset_sigchld();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return clap_exit(&error),
@@ -116,13 +136,13 @@ pub fn main() -> ExitCode {
 
 /// Prints a usage error on one line; exit status 2.
 fn usage_error(error: &UsageError) -> ExitCode {
-    eprintln!("harness: error: {error}");
+    say!("harness: error: {error}");
     ExitCode::from(exit::USAGE)
 }
 
 /// Prints an unexpected failure of `harness` itself; exit status 1.
 fn internal_error(what: &str, error: &dyn std::error::Error) -> ExitCode {
-    eprintln!(
+    say!(
         "harness: error: failed to {what}: {}",
         usage::one_line(error)
     );
@@ -150,13 +170,60 @@ fn clap_exit(error: &clap::Error) -> ExitCode {
     }
 }
 
+/// Restores the default disposition of SIGCHLD, which an `exec` inherits when it was ignored.
+fn reset_sigchld() {
+    #[cfg(unix)]
+    #[expect(
+        unsafe_code,
+        reason = "no safe API sets a signal's disposition back to the default"
+    )]
+    // SAFETY: called first thing in `main`, before any other thread exists; SIG_DFL installs no
+    // handler, so no code of ours runs in signal context.
+    unsafe {
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+    }
+}
+
 /// The library's own diagnostics (`tracing`) go to stderr; `RUST_LOG` tunes them (default: warn).
+/// Unless `RUST_LOG` names `harness` itself, harness's warnings (a server that left processes
+/// behind, a wait that failed) are always shown: a `RUST_LOG` meant for the test command must
+/// not hide them.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let directives = filter_directives(std::env::var("RUST_LOG").ok().as_deref());
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .without_time()
         .try_init();
+}
+
+/// The tracing filter for `RUST_LOG`: `warn` without it, and `harness=warn` added unless it says
+/// something about `harness`.
+fn filter_directives(rust_log: Option<&str>) -> String {
+    match rust_log.map(str::trim) {
+        None | Some("") => "warn".to_owned(),
+        Some(given) if given.split(',').any(|d| d.trim().starts_with("harness")) => {
+            given.to_owned()
+        }
+        Some(given) => format!("{given},harness=warn"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_directives;
+
+    #[test]
+    fn harness_warnings_survive_an_unrelated_rust_log() {
+        assert_eq!(filter_directives(None), "warn");
+        assert_eq!(filter_directives(Some("")), "warn");
+        assert_eq!(filter_directives(Some("error")), "error,harness=warn");
+        assert_eq!(
+            filter_directives(Some("myapp=debug")),
+            "myapp=debug,harness=warn"
+        );
+        assert_eq!(filter_directives(Some("harness=off")), "harness=off");
+    }
 }

@@ -99,7 +99,11 @@ pub(crate) struct ServeArgs {
     pub(crate) stack: StackArgs,
 }
 
-/// A positive, finite number of seconds, fractions allowed.
+/// The longest duration any `SECS` option takes: a year. Far beyond any real test, and far enough
+/// from the limits of `Instant` that a deadline computed from it never overflows.
+pub(crate) const MAX_SECONDS: u64 = 365 * 24 * 60 * 60;
+
+/// A positive, finite number of seconds, fractions allowed, at most [`MAX_SECONDS`].
 fn seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .trim()
@@ -108,7 +112,18 @@ fn seconds(text: &str) -> Result<Duration, String> {
     if secs.is_nan() || secs <= 0.0 {
         return Err(format!("expected more than 0 seconds, got {text:?}"));
     }
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} seconds is out of range"))
+    if secs > MAX_SECONDS as f64 {
+        return Err(format!(
+            "expected at most {MAX_SECONDS} seconds (a year), got {text:?}"
+        ));
+    }
+    let duration = Duration::from_secs_f64(secs);
+    if duration.is_zero() {
+        return Err(format!(
+            "expected at least a nanosecond, got {text:?}, which rounds to 0"
+        ));
+    }
+    Ok(duration)
 }
 
 #[cfg(test)]
@@ -125,7 +140,13 @@ mod tests {
     fn seconds_accept_fractions_and_refuse_the_rest() {
         assert_eq!(seconds("0.25").unwrap(), Duration::from_millis(250));
         assert_eq!(seconds("30").unwrap(), Duration::from_secs(30));
-        for bad in ["0", "-1", "NaN", "inf", "soon", ""] {
+        assert_eq!(
+            seconds(&MAX_SECONDS.to_string()).unwrap(),
+            Duration::from_secs(MAX_SECONDS)
+        );
+        for bad in [
+            "0", "-1", "NaN", "inf", "soon", "", "1e19", "1e300", "31536001", "1e-12",
+        ] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
     }
