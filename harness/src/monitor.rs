@@ -6,7 +6,7 @@
 //! need no runtime to send on.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -118,7 +118,8 @@ impl Monitor {
                 }
             }
             if self.echo {
-                eprintln!("[{}] {text}", self.name);
+                // A stderr that went away (`harness ... 2>&1 | head`) must not stop the draining.
+                let _ = writeln!(std::io::stderr(), "[{}] {text}", self.name);
             }
             rings.push(stream, text, raw_len);
         }
