@@ -22,15 +22,18 @@ pub(crate) enum Command {
     /// Start servers, run TEST_COMMAND against them, then stop everything.
     ///
     /// TEST_COMMAND gets NAME_URL, NAME_PORT and NAME_PID for each server (NAME upper-cased, `-`
-    /// turned into `_`) and WEBDRIVER_URL with --browser. Exit status: TEST_COMMAND's own (128+N if it died of
-    /// signal N); 2 on a usage error; 3 if a server did not become ready; 4 if the tests passed but
-    /// a server died while they ran.
+    /// turned into `_`; NAME_URL ends its path with `/`, without query or fragment) and
+    /// WEBDRIVER_URL (no trailing `/`) with --browser. Exit status: 0 only when TEST_COMMAND was
+    /// seen exiting 0; otherwise its own code (128+N if it died of signal N); 1 harness itself
+    /// failed; 2 a usage error; 3 a server did not become ready; 4 the tests passed but a server
+    /// died while they ran; 5 TEST_COMMAND's exit could not be observed; 126 it could not be
+    /// started; 130 / 143 the run was interrupted by SIGINT / SIGTERM, whatever it returned.
     #[command(after_help = super::RUN_EXAMPLE)]
     Run(RunArgs),
     /// Start servers and keep them running until Ctrl-C or SIGTERM.
     ///
     /// Once every server is ready, prints one JSON line on stdout:
-    /// {"servers":{"NAME":{"url":"http://127.0.0.1:PORT/","port":PORT,"pid":PID}},"webdriver_url":URL}
+    /// {"servers":{"NAME":{"url":"http://127.0.0.1:PORT/","port":PORT,"pid":PID}},"webdriver_url":"http://127.0.0.1:PORT"}
     /// (`webdriver_url` is null without --browser). Server logs stream to stderr. Exit status: 0
     /// after a signal-initiated shutdown; 2 on a usage error; 3 if a server did not become ready;
     /// 4 if a server died.
@@ -61,11 +64,11 @@ pub(crate) struct StackArgs {
     #[arg(long = "health", value_name = "NAME=PATH")]
     pub(crate) health: Vec<String>,
 
-    /// Seconds each server gets to become ready (health check included).
+    /// Seconds each server gets to become ready (health check included); at most a year.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, allow_negative_numbers = true)]
     pub(crate) ready_timeout: Duration,
 
-    /// Seconds between SIGTERM and SIGKILL when servers are stopped.
+    /// Seconds between SIGTERM and SIGKILL when servers are stopped; at most a year.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds, allow_negative_numbers = true)]
     pub(crate) grace: Duration,
 

@@ -281,6 +281,15 @@ pub(crate) fn webdriver_url(url: &url::Url) -> String {
     url.as_str().trim_end_matches('/').to_owned()
 }
 
+fn tails(handle: &ServerHandle) -> String {
+    let logs = handle.logs();
+    format!(
+        "{}\n{}",
+        logs.tail(Stream::Stdout, FAILURE_TAIL),
+        logs.tail(Stream::Stderr, FAILURE_TAIL)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,13 +321,4 @@ mod tests {
         let hub = "http://127.0.0.1:4444/wd/hub/".parse().unwrap();
         assert_eq!(webdriver_url(&hub), "http://127.0.0.1:4444/wd/hub");
     }
-}
-
-fn tails(handle: &ServerHandle) -> String {
-    let logs = handle.logs();
-    format!(
-        "{}\n{}",
-        logs.tail(Stream::Stdout, FAILURE_TAIL),
-        logs.tail(Stream::Stderr, FAILURE_TAIL)
-    )
 }

@@ -165,6 +165,17 @@ fn every_subcommand_has_help() {
         assert_eq!(out.code(), Some(0), "{out}");
         assert!(out.stdout.contains("Usage: harness"), "{out}");
     }
+    let out = run(&["--help"]);
+    for documented in [
+        "0 only when the test command was seen exiting 0",
+        "5 the test command's exit could not be observed",
+        "130 / 143 the run was interrupted",
+    ] {
+        assert!(
+            out.stdout.contains(documented),
+            "the exit codes are documented: {documented:?}: {out}"
+        );
+    }
     let out = run(&["serve", "--help"]);
     assert!(
         out.stdout.contains("webdriver_url"),
