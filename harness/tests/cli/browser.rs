@@ -45,7 +45,7 @@ fn a_missing_driver_is_bad_input_naming_the_install_command() {
 
 /// A stock Selenium Python client, unaware of harness: opens a session on `$WEBDRIVER_URL`
 /// (`sys.argv[1]` is `chrome` or `firefox`), loads `$WEB_URL` + `hello` and checks the text.
-const SELENIUM: &str = "import os, sys
+const SELENIUM: &str = "import os, shutil, sys
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 if sys.argv[1] == 'chrome':
@@ -53,9 +53,14 @@ if sys.argv[1] == 'chrome':
     options.add_argument('--headless=new')
     if os.geteuid() == 0:
         options.add_argument('--no-sandbox')
+    binary = os.environ.get('CHROME_BIN')
 else:
     options = webdriver.FirefoxOptions()
     options.add_argument('-headless')
+    # Debian's Firefox may be `firefox-esr` only, where geckodriver does not look.
+    binary = os.environ.get('FIREFOX_BIN') or shutil.which('firefox') or shutil.which('firefox-esr')
+if binary:
+    options.binary_location = binary
 print('webdriver_url=' + os.environ['WEBDRIVER_URL'], flush=True)
 driver = webdriver.Remote(command_executor=os.environ['WEBDRIVER_URL'], options=options)
 try:
