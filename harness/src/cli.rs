@@ -9,13 +9,13 @@
 //!   without `--browser`):
 //!
 //!   ```text
-//!   {"servers":{"web":{"url":"http://127.0.0.1:41507/","port":41507,"pid":123}},"webdriver_url":"http://127.0.0.1:9515/"}
+//!   {"servers":{"web":{"url":"http://127.0.0.1:41507/","port":41507,"pid":123}},"webdriver_url":"http://127.0.0.1:9515"}
 //!   ```
 //!
 //! Options of both: `--server NAME=COMMAND` (repeatable; COMMAND split like a POSIX shell would),
 //! `--ready NAME=REGEX` (a regex with a named group `url` or `port`, tried on every stdout and
 //! stderr line; without it the v1 handshake), `--health NAME=PATH`, `--ready-timeout SECS` (30),
-//! `--grace SECS` (5), `--browser chrome|firefox`. `run` also takes `--logs`, which streams server
+//! `--grace SECS` (5), `--browser chrome|firefox`. A `SECS` is more than 0 and at most a year. `run` also takes `--logs`, which streams server
 //! logs to stderr with a `[NAME]` prefix; without it, the last 40 lines of each server's stdout and
 //! stderr are shown only when something failed. `HARNESS_LOG=1` streams them too.
 //!
@@ -24,24 +24,43 @@
 //! (as root or with passwordless sudo). It exits 0 only when every check passed.
 //!
 //! # Environment of TEST_COMMAND
-//! For each server, `NAME_URL` (its base URL, ending in `/`), `NAME_PORT` and `NAME_PID` (its
-//! process; on Unix the leader of its process group), NAME upper-cased
-//! with `-` turned into `_` (`--server web-api=...` gives `WEB_API_URL`); with `--browser`,
-//! `WEBDRIVER_URL`.
+//! For each server, `NAME_URL` (its base URL: the path ends in `/`, and a query or fragment the
+//! server announced is dropped, so `"$WEB_URL"hello` is a path: `http://127.0.0.1:8080/app?x=1`
+//! gives `http://127.0.0.1:8080/app/`), `NAME_PORT` and `NAME_PID` (its process; on Unix the leader
+//! of its process group), NAME upper-cased with `-` turned into `_` (`--server web-api=...` gives
+//! `WEB_API_URL`); with `--browser`, `WEBDRIVER_URL`, without a trailing `/`
+//! (`http://127.0.0.1:9515`), as stock clients like Selenium expect. A server whose variables
+//! would clash with `WEBDRIVER_URL` or `harness`'s own `HARNESS_*` settings (`--server
+//! webdriver=...`, `--server harness-log=...`) is refused as a usage error.
 //!
 //! # Exit status
+//! `harness run` exits 0 only when it saw TEST_COMMAND exit 0 (and no server died, and no signal
+//! interrupted the run).
+//!
 //! - `run`: TEST_COMMAND's own status, or 128+N if it died of signal N;
+//! - 1: `harness` itself failed (it could not start its async runtime or its signal handlers);
 //! - 2: a usage error (bad option, unknown server name, program not found, bad regex...), found
 //!   before anything starts and printed on one line as `harness: error: ...`;
 //! - 3: a server or the driver did not become ready; the error on stderr says why (exited, with
 //!   its status, or still running at the timeout) with the last lines of its output;
 //! - 4: a server died while the tests ran (or while `serve` ran), said on stderr with its status
 //!   and last lines, and the tests themselves passed (a failing test command keeps its own status);
+//! - 5: TEST_COMMAND's exit could not be observed (waiting for it failed), said on stderr; never
+//!   read as a pass;
 //! - 126: TEST_COMMAND was found but could not be started;
 //! - `serve`: 0 after a shutdown asked for by SIGINT or SIGTERM;
-//! - 128+N: `harness` was killed at once by a second signal N (or stopped by one during startup).
+//! - 128+N: `run` was interrupted by signal N (130 for SIGINT, 143 for SIGTERM), whatever
+//!   TEST_COMMAND returned, even 0 after trapping it; either command was killed at once by a
+//!   second signal N, or stopped by one during startup.
+//!
+//! A closed or broken stderr (`harness run --logs ... 2>&1 | head`) changes none of these:
+//! `harness` ignores failed writes to it (no SIGPIPE death, no panic) and keeps draining the
+//! servers' logs.
 //!
 //! # Signals and cleanup
+//! SIGCHLD is reset to its default first thing: a parent that ignores it (and so would have the
+//! kernel reap `harness`'s children before anyone saw their exit) changes nothing.
+//!
 //! The first SIGINT or SIGTERM is passed on to TEST_COMMAND; when it exits, the servers are
 //! stopped (SIGTERM to each process group, `--grace`, then SIGKILL). A second signal kills
 //! everything at once. If `harness` itself is SIGKILLed, every server, driver and browser, with
@@ -56,6 +75,23 @@
 //!   `harness`'s process group so it can still read the terminal and gets Ctrl-C straight from it
 //!   (`harness` then forwards only SIGTERM); only the command itself has the parent-death signal,
 //!   and the terminal's SIGHUP reaches the rest if the terminal goes away.
+
+/// `eprintln!` that never panics: a closed or broken stderr (`harness ... 2>&1 | head`) must not
+/// turn into a panic and exit 101, nor stop `harness` from finishing its work and its cleanup.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics (a reader that went away is no reason to stop).
+macro_rules! say_out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 
 mod args;
 mod demo;
@@ -80,8 +116,14 @@ const LONG_ABOUT: &str = "\
 Start test servers on OS-assigned ports, run tests against them, and never leak a process.
 
 Every server leads its own process group and dies with `harness`, even when `harness` is \
-SIGKILLed. Exit status: the test command's own (128+N after signal N); 2 usage error; 3 a server \
-did not become ready; 4 a server died while the tests ran (tests passed).";
+SIGKILLed.
+
+Exit status of `run`: 0 only when the test command was seen exiting 0; otherwise the test \
+command's own code (128+N if it died of signal N); 1 harness itself failed; 2 usage error \
+(nothing started); 3 a server or the driver did not become ready; 4 a server died while the tests \
+ran (and they passed); 5 the test command's exit could not be observed; 126 the test command \
+could not be started; 130 / 143 the run was interrupted by SIGINT / SIGTERM, whatever the test \
+command returned.";
 
 const RUN_EXAMPLE: &str = "\
 Examples:
@@ -91,6 +133,9 @@ Examples:
 
 /// Runs the `harness` command line and returns its exit status (see the [module docs](self)).
 pub fn main() -> ExitCode {
+    // Before anything is spawned: a parent that ignores SIGCHLD would make the kernel reap our
+    // children itself, every wait would fail, and nobody would see the test command's exit.
+    reset_sigchld();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return clap_exit(&error),
@@ -116,13 +161,13 @@ pub fn main() -> ExitCode {
 
 /// Prints a usage error on one line; exit status 2.
 fn usage_error(error: &UsageError) -> ExitCode {
-    eprintln!("harness: error: {error}");
+    say!("harness: error: {error}");
     ExitCode::from(exit::USAGE)
 }
 
 /// Prints an unexpected failure of `harness` itself; exit status 1.
 fn internal_error(what: &str, error: &dyn std::error::Error) -> ExitCode {
-    eprintln!(
+    say!(
         "harness: error: failed to {what}: {}",
         usage::one_line(error)
     );
@@ -150,13 +195,61 @@ fn clap_exit(error: &clap::Error) -> ExitCode {
     }
 }
 
+/// Restores the default disposition of SIGCHLD, which an `exec` inherits when it was ignored.
+fn reset_sigchld() {
+    #[cfg(unix)]
+    #[expect(
+        unsafe_code,
+        reason = "no safe API sets a signal's disposition back to the default"
+    )]
+    // SAFETY: called first thing in `main`, before any other thread exists; SIG_DFL installs no
+    // handler, so no code of ours runs in signal context.
+    unsafe {
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+    }
+}
+
 /// The library's own diagnostics (`tracing`) go to stderr; `RUST_LOG` tunes them (default: warn).
+/// Unless `RUST_LOG` names `harness` itself, harness's warnings (a server that left processes
+/// behind, a wait that failed) are always shown: a `RUST_LOG` meant for the test command must
+/// not hide them.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let directives = filter_directives(std::env::var("RUST_LOG").ok().as_deref());
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .try_init();
+}
+
+/// The tracing filter for `RUST_LOG`: `warn` without it, and `harness=warn` added unless it says
+/// something about `harness`.
+fn filter_directives(rust_log: Option<&str>) -> String {
+    match rust_log.map(str::trim) {
+        None | Some("") => "warn".to_owned(),
+        Some(given) if given.split(',').any(|d| d.trim().starts_with("harness")) => {
+            given.to_owned()
+        }
+        Some(given) => format!("{given},harness=warn"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_directives;
+
+    #[test]
+    fn harness_warnings_survive_an_unrelated_rust_log() {
+        assert_eq!(filter_directives(None), "warn");
+        assert_eq!(filter_directives(Some("")), "warn");
+        assert_eq!(filter_directives(Some("error")), "error,harness=warn");
+        assert_eq!(
+            filter_directives(Some("myapp=debug")),
+            "myapp=debug,harness=warn"
+        );
+        assert_eq!(filter_directives(Some("harness=off")), "harness=off");
+    }
 }

@@ -22,15 +22,18 @@ pub(crate) enum Command {
     /// Start servers, run TEST_COMMAND against them, then stop everything.
     ///
     /// TEST_COMMAND gets NAME_URL, NAME_PORT and NAME_PID for each server (NAME upper-cased, `-`
-    /// turned into `_`) and WEBDRIVER_URL with --browser. Exit status: TEST_COMMAND's own (128+N if it died of
-    /// signal N); 2 on a usage error; 3 if a server did not become ready; 4 if the tests passed but
-    /// a server died while they ran.
+    /// turned into `_`; NAME_URL ends its path with `/`, without query or fragment) and
+    /// WEBDRIVER_URL (no trailing `/`) with --browser. Exit status: 0 only when TEST_COMMAND was
+    /// seen exiting 0; otherwise its own code (128+N if it died of signal N); 1 harness itself
+    /// failed; 2 a usage error; 3 a server did not become ready; 4 the tests passed but a server
+    /// died while they ran; 5 TEST_COMMAND's exit could not be observed; 126 it could not be
+    /// started; 130 / 143 the run was interrupted by SIGINT / SIGTERM, whatever it returned.
     #[command(after_help = super::RUN_EXAMPLE)]
     Run(RunArgs),
     /// Start servers and keep them running until Ctrl-C or SIGTERM.
     ///
     /// Once every server is ready, prints one JSON line on stdout:
-    /// {"servers":{"NAME":{"url":"http://127.0.0.1:PORT/","port":PORT,"pid":PID}},"webdriver_url":URL}
+    /// {"servers":{"NAME":{"url":"http://127.0.0.1:PORT/","port":PORT,"pid":PID}},"webdriver_url":"http://127.0.0.1:PORT"}
     /// (`webdriver_url` is null without --browser). Server logs stream to stderr. Exit status: 0
     /// after a signal-initiated shutdown; 2 on a usage error; 3 if a server did not become ready;
     /// 4 if a server died.
@@ -61,11 +64,11 @@ pub(crate) struct StackArgs {
     #[arg(long = "health", value_name = "NAME=PATH")]
     pub(crate) health: Vec<String>,
 
-    /// Seconds each server gets to become ready (health check included).
+    /// Seconds each server gets to become ready (health check included); at most a year.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, allow_negative_numbers = true)]
     pub(crate) ready_timeout: Duration,
 
-    /// Seconds between SIGTERM and SIGKILL when servers are stopped.
+    /// Seconds between SIGTERM and SIGKILL when servers are stopped; at most a year.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds, allow_negative_numbers = true)]
     pub(crate) grace: Duration,
 
@@ -99,7 +102,11 @@ pub(crate) struct ServeArgs {
     pub(crate) stack: StackArgs,
 }
 
-/// A positive, finite number of seconds, fractions allowed.
+/// The longest duration any `SECS` option takes: a year. Far beyond any real test, and far enough
+/// from the limits of `Instant` that a deadline computed from it never overflows.
+pub(crate) const MAX_SECONDS: u64 = 365 * 24 * 60 * 60;
+
+/// A positive, finite number of seconds, fractions allowed, at most [`MAX_SECONDS`].
 fn seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .trim()
@@ -108,7 +115,18 @@ fn seconds(text: &str) -> Result<Duration, String> {
     if secs.is_nan() || secs <= 0.0 {
         return Err(format!("expected more than 0 seconds, got {text:?}"));
     }
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} seconds is out of range"))
+    if secs > MAX_SECONDS as f64 {
+        return Err(format!(
+            "expected at most {MAX_SECONDS} seconds (a year), got {text:?}"
+        ));
+    }
+    let duration = Duration::from_secs_f64(secs);
+    if duration.is_zero() {
+        return Err(format!(
+            "expected at least a nanosecond, got {text:?}, which rounds to 0"
+        ));
+    }
+    Ok(duration)
 }
 
 #[cfg(test)]
@@ -125,7 +143,13 @@ mod tests {
     fn seconds_accept_fractions_and_refuse_the_rest() {
         assert_eq!(seconds("0.25").unwrap(), Duration::from_millis(250));
         assert_eq!(seconds("30").unwrap(), Duration::from_secs(30));
-        for bad in ["0", "-1", "NaN", "inf", "soon", ""] {
+        assert_eq!(
+            seconds(&MAX_SECONDS.to_string()).unwrap(),
+            Duration::from_secs(MAX_SECONDS)
+        );
+        for bad in [
+            "0", "-1", "NaN", "inf", "soon", "", "1e19", "1e300", "31536001", "1e-12",
+        ] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
     }

@@ -29,13 +29,13 @@ const CHECKS: usize = 3;
 /// Runs the demo and returns its exit status: 0 when every check passed, 1 otherwise.
 pub(crate) async fn demo() -> ExitCode {
     if let Err(error) = install::ensure_chrome().await {
-        eprintln!("harness: error: {error}");
+        say!("harness: error: {error}");
         return ExitCode::FAILURE;
     }
     let server = match build::fixtures_app().await {
         Ok(server) => server,
         Err(error) => {
-            eprintln!("harness: error: {error}");
+            say!("harness: error: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -44,8 +44,8 @@ pub(crate) async fn demo() -> ExitCode {
     };
     let started = Instant::now();
     let (rows, stack) = stack.drive().await;
-    println!("{}", Table(&rows));
-    eprintln!(
+    say_out!("{}", Table(&rows));
+    say!(
         "harness demo: {INSTANCES} instances checked in parallel in {:.2} s; stopping everything",
         started.elapsed().as_secs_f64()
     );
@@ -130,7 +130,7 @@ impl Stack {
             }),
             driver => {
                 for error in errors {
-                    eprintln!("harness: error: {error}");
+                    say!("harness: error: {error}");
                 }
                 close_all(sessions).await;
                 if let Some(driver) = driver {
@@ -168,7 +168,7 @@ impl Stack {
                 }
                 // The task's server and session were dropped with it, which ends them.
                 Err(e) => {
-                    eprintln!("harness: error: instance {} failed: {e}", index + 1);
+                    say!("harness: error: instance {} failed: {e}", index + 1);
                     (Vec::new(), Default::default())
                 }
             };
@@ -192,7 +192,7 @@ impl Stack {
         let (servers, sessions): (Vec<_>, Vec<_>) = self.pairs.into_iter().unzip();
         close_all(sessions).await;
         if let Err(e) = self.driver.stop().await {
-            eprintln!("harness: warning: failed to stop chromedriver: {e}");
+            say!("harness: warning: failed to stop chromedriver: {e}");
         }
         stop_all(servers).await;
     }
@@ -217,7 +217,7 @@ async fn close_all(sessions: Vec<Session>) {
         .collect();
     for close in closes {
         if let Ok(Err(e)) = close.await {
-            eprintln!("harness: warning: {e}");
+            say!("harness: warning: {e}");
         }
     }
 }
@@ -229,7 +229,7 @@ async fn stop_all(servers: Vec<ServerHandle>) {
         .collect();
     for stop in stops {
         if let Ok(Err(e)) = stop.await {
-            eprintln!("harness: warning: {e}");
+            say!("harness: warning: {e}");
         }
     }
 }

@@ -36,6 +36,7 @@ impl Plan {
         for given in &args.servers {
             let (name, command) = split_pair("--server", given, "NAME=COMMAND")?;
             let prefix = env_prefix(name)?;
+            check_reserved(name, &prefix)?;
             if let Some(first) = by_prefix.insert(prefix.clone(), name.to_owned()) {
                 if first == name {
                     return Err(UsageError::RepeatedName { name: first });
@@ -162,6 +163,26 @@ fn per_server(
     Ok(values)
 }
 
+/// Refuses a server whose variables would clash with the ones `harness` sets or reads itself:
+/// `WEBDRIVER_URL` (`--browser`) and the `HARNESS_*` settings.
+fn check_reserved(name: &str, prefix: &str) -> Result<(), UsageError> {
+    let clash = if prefix == "WEBDRIVER" {
+        Some("the WEBDRIVER_URL that --browser sets")
+    } else if prefix == "HARNESS" || prefix.starts_with("HARNESS_") {
+        Some("harness's own HARNESS_* settings")
+    } else {
+        None
+    };
+    match clash {
+        Some(reserved) => Err(UsageError::ReservedName {
+            name: name.to_owned(),
+            variable: format!("{prefix}_URL"),
+            reserved,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// `web-api` → `WEB_API`, refusing names that are empty or have other characters.
 fn env_prefix(name: &str) -> Result<String, UsageError> {
     let valid = !name.is_empty()
@@ -187,6 +208,16 @@ mod tests {
         for bad in ["", "a b", "é", "a.b", "a=b"] {
             assert!(env_prefix(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn reserved_prefixes_are_refused() {
+        for (name, prefix) in [("webdriver", "WEBDRIVER"), ("harness-log", "HARNESS_LOG")] {
+            let error = check_reserved(name, prefix).unwrap_err().to_string();
+            assert!(error.contains(&format!("`{name}`")), "{error}");
+        }
+        check_reserved("web", "WEB").unwrap();
+        check_reserved("webdriver2", "WEBDRIVER2").unwrap();
     }
 
     #[test]

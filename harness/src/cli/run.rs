@@ -24,7 +24,7 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
     let mut test = match TestCommand::spawn(&args.command, &running.env()).await {
         Ok(test) => test,
         Err(error) => {
-            eprintln!(
+            say!(
                 "harness: error: failed to start the test command {:?}: {error}",
                 args.command[0]
             );
@@ -45,14 +45,14 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
             }
             stop = signals.next() => {
                 if stopping.is_none() {
-                    eprintln!(
+                    say!(
                         "harness: {}: passing it on to the test command, then stopping the servers (again to kill everything at once)",
                         stop.name()
                     );
                     test.forward(stop);
                     stopping = Some(stop);
                 } else {
-                    eprintln!("harness: {}: killing everything now", stop.name());
+                    say!("harness: {}: killing everything now", stop.name());
                     test.kill();
                     forced = Some(stop);
                 }
@@ -65,6 +65,12 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
         running.report_death(index, status, "the tests ran").await;
         dead.push(index);
     }
+    if let crate::Exit::Unknown { why } = &status {
+        say!(
+            "harness: error: the test command's exit was not observed ({why}); exit status {}",
+            exit::EXIT_UNKNOWN
+        );
+    }
     let code = exit::code_of(&status);
     if !args.logs && (code != 0 || !dead.is_empty()) {
         running.print_tails(&dead);
@@ -74,6 +80,10 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
         return exit::after_signal(stop.number());
     }
     if let Some(stop) = running.stop(&mut signals).await {
+        return exit::after_signal(stop.number());
+    }
+    // An interrupted run is not a passed run, even if the command caught the signal and exited 0.
+    if let Some(stop) = stopping {
         return exit::after_signal(stop.number());
     }
     ExitCode::from(match code {

@@ -15,16 +15,16 @@ use super::stack::{self, Running};
 #[derive(Debug, Serialize)]
 pub(crate) struct Announcement<'a> {
     /// Each server by name.
-    pub(crate) servers: BTreeMap<&'a str, Endpoint<'a>>,
-    /// The WebDriver endpoint with `--browser`, else `null`.
-    pub(crate) webdriver_url: Option<&'a str>,
+    pub(crate) servers: BTreeMap<&'a str, Endpoint>,
+    /// The WebDriver endpoint with `--browser` (no trailing `/`, as `WEBDRIVER_URL`), else `null`.
+    pub(crate) webdriver_url: Option<String>,
 }
 
 /// Where one server listens.
 #[derive(Debug, Serialize)]
-pub(crate) struct Endpoint<'a> {
-    /// Its base URL, ending in `/`.
-    pub(crate) url: &'a str,
+pub(crate) struct Endpoint {
+    /// Its base URL, ending in `/`, as `NAME_URL` (no query or fragment).
+    pub(crate) url: String,
     /// The port of `url`.
     pub(crate) port: u16,
     /// Its process id (and process group id).
@@ -40,14 +40,17 @@ impl<'a> Announcement<'a> {
                 .iter()
                 .map(|s| {
                     let endpoint = Endpoint {
-                        url: s.handle.url().as_str(),
+                        url: stack::base_url(s.handle.url()),
                         port: s.handle.port(),
                         pid: s.handle.pid(),
                     };
                     (s.handle.name(), endpoint)
                 })
                 .collect(),
-            webdriver_url: running.driver.as_ref().map(|d| d.url().as_str()),
+            webdriver_url: running
+                .driver
+                .as_ref()
+                .map(|d| stack::webdriver_url(d.url())),
         }
     }
 }
@@ -71,7 +74,7 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
 
     let died = tokio::select! {
         stop = signals.next() => {
-            eprintln!("harness: {}: stopping the servers (again to kill them at once)", stop.name());
+            say!("harness: {}: stopping the servers (again to kill them at once)", stop.name());
             false
         }
         (index, status) = running.next_death(&[]) => {

@@ -83,7 +83,7 @@ pub(crate) async fn start(plan: Plan, signals: &mut Signals) -> Result<Running, 
         let joined = tokio::select! {
             joined = tasks.join_next() => joined,
             stop = signals.next() => {
-                eprintln!("harness: {}: stopping", stop.name());
+                say!("harness: {}: stopping", stop.name());
                 // Dropping the tasks drops any handle already made, which kills its server.
                 tasks.shutdown().await;
                 return Err(StartError::Stopped(stop));
@@ -103,16 +103,16 @@ pub(crate) async fn start(plan: Plan, signals: &mut Signals) -> Result<Running, 
                 ..
             }) => {
                 failed = true;
-                eprintln!("harness: error: server `{name}` did not become ready: {error:?}");
+                say!("harness: error: server `{name}` did not become ready: {error:?}");
             }
             Ok(Launched::Driver(_, Ok(started))) => driver = Some(started),
             Ok(Launched::Driver(browser, Err(error))) => {
                 failed = true;
-                eprintln!("harness: error: the {browser} driver did not become ready: {error:?}");
+                say!("harness: error: the {browser} driver did not become ready: {error:?}");
             }
             Err(panic) => {
                 failed = true;
-                eprintln!("harness: error: starting a server panicked: {panic}");
+                say!("harness: error: starting a server panicked: {panic}");
             }
         }
     }
@@ -143,12 +143,12 @@ impl Running {
     pub(crate) fn env(&self) -> Vec<(String, String)> {
         let mut env = Vec::new();
         for Started { prefix, handle } in &self.servers {
-            env.push((format!("{prefix}_URL"), handle.url().to_string()));
+            env.push((format!("{prefix}_URL"), base_url(handle.url())));
             env.push((format!("{prefix}_PORT"), handle.port().to_string()));
             env.push((format!("{prefix}_PID"), handle.pid().to_string()));
         }
         if let Some(driver) = &self.driver {
-            env.push(("WEBDRIVER_URL".into(), driver.url().to_string()));
+            env.push(("WEBDRIVER_URL".into(), webdriver_url(driver.url())));
         }
         env
     }
@@ -202,7 +202,7 @@ impl Running {
             handle.kill_group();
             let deadline = tokio::time::Instant::now() + crate::monitor::DRAIN_LIMIT;
             handle.wait_drained(deadline).await;
-            eprintln!(
+            say!(
                 "harness: error: server `{}` (pid {}) died while {during}: {}\n{}",
                 handle.name(),
                 handle.pid(),
@@ -216,7 +216,7 @@ impl Running {
     pub(crate) fn print_tails(&self, skip: &[usize]) {
         for (index, handle) in self.handles().enumerate() {
             if !skip.contains(&index) {
-                eprintln!(
+                say!(
                     "harness: last lines of server `{}`:\n{}",
                     handle.name(),
                     tails(handle)
@@ -243,12 +243,12 @@ impl Running {
                 joined = tasks.join_next() => match joined {
                     None => return None,
                     Some(Ok((name, Err(error)))) => {
-                        eprintln!("harness: warning: stopping `{name}`: {error:?}");
+                        say!("harness: warning: stopping `{name}`: {error:?}");
                     }
                     Some(_) => {}
                 },
                 stop = signals.next() => {
-                    eprintln!("harness: {}: killing everything now", stop.name());
+                    say!("harness: {}: killing everything now", stop.name());
                     // Dropping a handle SIGKILLs its process group and reaps the leader.
                     tasks.shutdown().await;
                     return Some(stop);
@@ -258,6 +258,27 @@ impl Running {
     }
 }
 
+/// A server's URL as `NAME_URL` gives it: a base to append paths to, so it ends with `/` at the end
+/// of its path, and a query or fragment the server announced is dropped (`"$WEB_URL"hello` must
+/// name a path, and a base's query would not survive [`Url::join`](url::Url::join) anyway).
+///
+/// `http://127.0.0.1:8080/app?x=1#top` gives `http://127.0.0.1:8080/app/`.
+pub(crate) fn base_url(url: &url::Url) -> String {
+    let mut base = url.clone();
+    base.set_query(None);
+    base.set_fragment(None);
+    crate::handshake::ensure_trailing_slash(&mut base);
+    base.into()
+}
+
+/// The driver's URL as `WEBDRIVER_URL` gives it: without a trailing `/`, the form stock clients
+/// expect (Selenium appends `/session`, and chromedriver does not know `//session`).
+///
+/// `http://127.0.0.1:9515/` gives `http://127.0.0.1:9515`.
+pub(crate) fn webdriver_url(url: &url::Url) -> String {
+    url.as_str().trim_end_matches('/').to_owned()
+}
+
 fn tails(handle: &ServerHandle) -> String {
     let logs = handle.logs();
     format!(
@@ -265,4 +286,37 @@ fn tails(handle: &ServerHandle) -> String {
         logs.tail(Stream::Stdout, FAILURE_TAIL),
         logs.tail(Stream::Stderr, FAILURE_TAIL)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_end_their_path_with_a_slash_and_drop_query_and_fragment() {
+        let cases = [
+            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/"),
+            ("http://127.0.0.1:8080/app", "http://127.0.0.1:8080/app/"),
+            (
+                "http://127.0.0.1:8080/app?x=1",
+                "http://127.0.0.1:8080/app/",
+            ),
+            (
+                "http://127.0.0.1:8080/app/#top",
+                "http://127.0.0.1:8080/app/",
+            ),
+            ("http://127.0.0.1:8080/?x=1#y", "http://127.0.0.1:8080/"),
+        ];
+        for (given, want) in cases {
+            assert_eq!(base_url(&given.parse().unwrap()), want, "{given}");
+        }
+    }
+
+    #[test]
+    fn webdriver_urls_have_no_trailing_slash() {
+        let url = "http://127.0.0.1:9515/".parse().unwrap();
+        assert_eq!(webdriver_url(&url), "http://127.0.0.1:9515");
+        let hub = "http://127.0.0.1:4444/wd/hub/".parse().unwrap();
+        assert_eq!(webdriver_url(&hub), "http://127.0.0.1:4444/wd/hub");
+    }
 }

@@ -18,6 +18,8 @@ use std::ffi::OsString;
 use std::io;
 use std::process::{Child, Command, ExitStatus};
 
+use crate::Exit;
+
 use tokio::sync::oneshot;
 
 use super::signals::Stop;
@@ -30,7 +32,7 @@ pub(crate) struct TestCommand {
     /// `Some` when the command leads its own process group.
     group: Option<Group>,
     exit: oneshot::Receiver<io::Result<ExitStatus>>,
-    status: Option<ExitStatus>,
+    status: Option<Exit>,
     finished: bool,
 }
 
@@ -110,17 +112,32 @@ impl TestCommand {
     }
 
     /// Waits until the command exits. Cancel-safe: call it again after a `select!` let go.
-    pub(crate) async fn exited(&mut self) -> ExitStatus {
-        if let Some(status) = self.status {
-            return status;
+    ///
+    /// A wait that fails is [`Exit::Unknown`], never a success: the reaping wait tried next fails
+    /// too when someone else reaped the command (the kernel, with SIGCHLD ignored).
+    pub(crate) async fn exited(&mut self) -> Exit {
+        if let Some(status) = &self.status {
+            return status.clone();
         }
         let status = match (&mut self.exit).await {
-            Ok(Ok(status)) => status,
-            // The wait failed: fall back to a reaping wait, which cannot fail for our own child.
-            _ => self.child.wait().unwrap_or_default(),
+            Ok(Ok(status)) => Exit::from(status),
+            Ok(Err(error)) => self.reaping_wait(&format!("waiting for it failed: {error}")),
+            Err(_) => self.reaping_wait("its waiting thread ended without a word"),
         };
-        self.status = Some(status);
+        self.status = Some(status.clone());
         status
+    }
+
+    fn reaping_wait(&mut self, first: &str) -> Exit {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Exit::from(status),
+            Ok(None) => Exit::Unknown {
+                why: format!("{first}, and it has not exited"),
+            },
+            Err(error) => Exit::Unknown {
+                why: format!("{first}; reaping it failed too: {error}"),
+            },
+        }
     }
 
     /// After [`exited`](Self::exited): kills what the command left in its group, reaps it.

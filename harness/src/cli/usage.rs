@@ -43,6 +43,18 @@ pub(crate) enum UsageError {
         /// The variable prefix they share.
         prefix: String,
     },
+    /// A server name whose variables clash with ones `harness` sets or reads.
+    #[error(
+        "server name `{name}` is reserved: its {variable} would clash with {reserved}; rename it"
+    )]
+    ReservedName {
+        /// The name as given.
+        name: String,
+        /// The first variable it would export.
+        variable: String,
+        /// What it clashes with.
+        reserved: &'static str,
+    },
     /// A command that shell-words cannot split.
     #[error("--server {name}: cannot split {command:?} into words ({reason})")]
     BadQuoting {

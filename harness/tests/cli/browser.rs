@@ -42,3 +42,97 @@ fn a_missing_driver_is_bad_input_naming_the_install_command() {
         "{out}"
     );
 }
+
+/// A stock Selenium Python client, unaware of harness: opens a session on `$WEBDRIVER_URL`
+/// (`sys.argv[1]` is `chrome` or `firefox`), loads `$WEB_URL` + `hello` and checks the text.
+const SELENIUM: &str = "import os, shutil, sys
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+if sys.argv[1] == 'chrome':
+    options = webdriver.ChromeOptions()
+    options.add_argument('--headless=new')
+    if os.geteuid() == 0:
+        options.add_argument('--no-sandbox')
+    binary = os.environ.get('CHROME_BIN')
+else:
+    options = webdriver.FirefoxOptions()
+    options.add_argument('-headless')
+    # Debian's Firefox may be `firefox-esr` only, where geckodriver does not look.
+    binary = os.environ.get('FIREFOX_BIN') or shutil.which('firefox') or shutil.which('firefox-esr')
+if binary:
+    options.binary_location = binary
+print('webdriver_url=' + os.environ['WEBDRIVER_URL'], flush=True)
+driver = webdriver.Remote(command_executor=os.environ['WEBDRIVER_URL'], options=options)
+try:
+    driver.get(os.environ['WEB_URL'] + 'hello')
+    text = driver.find_element(By.TAG_NAME, 'body').text
+    print('text=' + text, flush=True)
+    assert 'Hello World' in text, text
+finally:
+    driver.quit()
+print('SELENIUM-OK', flush=True)";
+
+/// The Python of the virtualenv `.ci/install` makes with the stock Selenium client in it.
+fn selenium_python() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root");
+    let python = root.join("target/selenium-venv/bin/python");
+    let installed = std::process::Command::new(&python)
+        .args(["-c", "import selenium"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    assert!(
+        installed,
+        "no Selenium client at {}: run `.ci/install chrome` (it creates target/selenium-venv)",
+        python.display()
+    );
+    python
+}
+
+/// `WEBDRIVER_URL` is what stock clients expect: Selenium appends `/session`, so a trailing `/`
+/// would make chromedriver answer `unknown command` to `//session`.
+#[test]
+fn a_stock_selenium_client_drives_the_browser_through_webdriver_url() {
+    let browser = harness::Browser::from_env().expect("HARNESS_BROWSER is chrome or firefox");
+    let python = selenium_python();
+    let web = format!("web={}", crate::support::fixtures_app());
+    let mut cmd = harness(&[
+        "run",
+        "--browser",
+        browser.name(),
+        "--server",
+        &web,
+        "--",
+        python.to_str().expect("a UTF-8 path"),
+        "-c",
+        SELENIUM,
+        browser.name(),
+    ]);
+    // Selenium sends its commands through any proxy in the environment; the driver is local.
+    for proxy in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        cmd.env_remove(proxy);
+    }
+    cmd.env("NO_PROXY", "127.0.0.1")
+        .env("no_proxy", "127.0.0.1");
+    let out = Running::start(cmd).wait(LIMIT);
+    assert_eq!(out.code(), Some(0), "{out}");
+    assert!(out.stdout.contains("text=Hello World"), "{out}");
+    assert!(out.stdout.contains("SELENIUM-OK"), "{out}");
+    let url = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("webdriver_url="))
+        .expect("the script printed WEBDRIVER_URL");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with('/'),
+        "WEBDRIVER_URL {url:?} has no trailing slash: {out}"
+    );
+}

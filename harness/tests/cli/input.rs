@@ -50,6 +50,19 @@ fn malformed_server_options() {
         (&["--server", "web=   "], "the command is empty"),
         (&["--server", "web=sh -c 'unclosed"], "cannot split"),
         (&["--server", "w.b=true"], "server name \"w.b\" is invalid"),
+        // Variables that would clash with --browser's WEBDRIVER_URL or harness's own settings.
+        (
+            &["--server", "webdriver=true"],
+            "server name `webdriver` is reserved: its WEBDRIVER_URL would clash with the WEBDRIVER_URL that --browser sets",
+        ),
+        (
+            &["--server", "WebDriver=true", "--browser", "chrome"],
+            "`WebDriver` is reserved",
+        ),
+        (
+            &["--server", "harness-log=true"],
+            "HARNESS_LOG_URL would clash",
+        ),
         (
             &["--server", "web=true", "--server", "web=true"],
             "server `web` is given twice",
@@ -98,6 +111,11 @@ fn bad_readiness_and_health_options() {
         (&["--health", "maker"], "expected NAME=PATH"),
         (&["--ready-timeout", "soon"], "--ready-timeout"),
         (&["--grace", "-1"], "--grace"),
+        // Durations so long that a deadline would overflow `Instant` (they used to panic, exit 3).
+        (&["--ready-timeout", "1e19"], "--ready-timeout"),
+        (&["--ready-timeout", "1e19"], "at most 31536000 seconds"),
+        (&["--grace", "1e300"], "--grace"),
+        (&["--grace", "1e-12"], "rounds to 0"),
         (&["--browser", "safari"], "unknown browser \"safari\""),
         (&["--no-such-flag"], "--no-such-flag"),
     ];
@@ -146,6 +164,17 @@ fn every_subcommand_has_help() {
         let out = run(args);
         assert_eq!(out.code(), Some(0), "{out}");
         assert!(out.stdout.contains("Usage: harness"), "{out}");
+    }
+    let out = run(&["--help"]);
+    for documented in [
+        "0 only when the test command was seen exiting 0",
+        "5 the test command's exit could not be observed",
+        "130 / 143 the run was interrupted",
+    ] {
+        assert!(
+            out.stdout.contains(documented),
+            "the exit codes are documented: {documented:?}: {out}"
+        );
     }
     let out = run(&["serve", "--help"]);
     assert!(

@@ -9,6 +9,7 @@ mod cleanup;
 mod demo;
 mod exit_codes;
 mod failures;
+mod honest;
 mod input;
 #[path = "../common/procs.rs"]
 mod procs;

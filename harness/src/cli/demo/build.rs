@@ -22,8 +22,8 @@ pub(super) async fn fixtures_app() -> Result<Server, String> {
     }
     let args = build_args();
     let shown = format!("cargo {}", args.join(" "));
-    eprintln!("harness demo: fixtures-app is not built yet; building it");
-    eprintln!("$ {shown}");
+    say!("harness demo: fixtures-app is not built yet; building it");
+    say!("$ {shown}");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // The workspace this binary was built from; cargo finds the root from there.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -97,7 +97,7 @@ pub(super) async fn ensure_chrome() -> Result<(), InstallError> {
     let Some(privilege) = privilege().await else {
         return Err(InstallError::Missing { missing });
     };
-    eprintln!("harness demo: Chromium or chromedriver is missing; installing them with apt-get");
+    say!("harness demo: Chromium or chromedriver is missing; installing them with apt-get");
     let update = ["update"];
     let install = ["install", "-y", PACKAGES[0], PACKAGES[1]];
     for args in [&update[..], &install[..]] {
@@ -186,7 +186,7 @@ async fn apt_get(privilege: Privilege, args: &[&str]) -> Result<(), AptFailure> 
         reason,
         tail: tail.render(),
     };
-    eprintln!("$ {shown}");
+    say!("$ {shown}");
 
     // `env` runs the program with the variable set, with or without sudo in front.
     let (program, rest) = match privilege {

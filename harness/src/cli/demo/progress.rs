@@ -12,7 +12,7 @@ pub(super) fn spinner(message: impl Into<String>) -> ProgressBar {
     let message = message.into();
     let bar = quiet_spinner(message.clone());
     if bar.is_hidden() {
-        eprintln!("harness demo: {message}...");
+        say!("harness demo: {message}...");
     }
     bar
 }
