@@ -72,19 +72,54 @@ finally:
     driver.quit()
 print('SELENIUM-OK', flush=True)";
 
-/// The Python of the virtualenv `.ci/install` makes with the stock Selenium client in it.
+/// The Python of `target/selenium-venv`, with the stock Selenium client in it. `.ci/install`
+/// makes it; when it is missing, this makes it the same way (PyPI, once per target folder), so
+/// the README's `cargo test --workspace` works on a fresh machine. Built in a folder of its own
+/// and renamed into place, so a half-made venv is never used.
 fn selenium_python() -> std::path::PathBuf {
+    use std::process::Command;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("the workspace root");
-    let python = root.join("target/selenium-venv/bin/python");
-    let installed = std::process::Command::new(&python)
-        .args(["-c", "import selenium"])
-        .output()
-        .is_ok_and(|out| out.status.success());
+    let venv = root.join("target/selenium-venv");
+    let python = venv.join("bin/python");
+    let installed = |python: &std::path::Path| {
+        Command::new(python)
+            .args(["-c", "import selenium"])
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if installed(&python) {
+        return python;
+    }
+    let building = root.join(format!("target/selenium-venv.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&building)
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new(building.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "selenium==4.51.0",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+    if made {
+        // Another run may have won the race; either venv will do.
+        if std::fs::rename(&building, &venv).is_err() {
+            let _ = std::fs::remove_dir_all(&building);
+        }
+    } else {
+        let _ = std::fs::remove_dir_all(&building);
+    }
     assert!(
-        installed,
-        "no Selenium client at {}: run `.ci/install chrome` (it creates target/selenium-venv)",
+        installed(&python),
+        "no Selenium client at {} and making one failed (python3 -m venv + pip install \
+         selenium==4.51.0): run `.ci/install chrome`, which installs python3-venv too",
         python.display()
     );
     python
