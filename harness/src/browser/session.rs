@@ -344,11 +344,14 @@ impl Drop for Session {
         if let Some(client) = self.client.take() {
             let profile = self.profile.take();
             let driver = self.driver.take();
-            runtime::detach(async move {
-                let _ = client.close().await;
-                drop(driver);
-                drop(profile);
-            });
+            // Stopping the driver waits for it to die and deleting the profile is file system
+            // work: both block, so neither may run on the WebDriver runtime's one thread.
+            runtime::detach_then_drop(
+                async move {
+                    let _ = client.close().await;
+                },
+                (driver, profile),
+            );
         }
     }
 }
