@@ -119,4 +119,29 @@ mod tests {
             "dropped off the runtime's thread"
         );
     }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_server_handed_off_is_still_stopped() {
+        let server = crate::Server::new("python3")
+            .args(["-m", "http.server", "0", "--bind", "127.0.0.1"])
+            .ready(crate::Ready::line(r"port (?P<port>\d+)").unwrap())
+            .ready_timeout(Duration::from_secs(20))
+            .spawn()
+            .await
+            .expect("python3 -m http.server starts");
+        let pid = server.pid();
+        let stat = format!("/proc/{pid}/stat");
+        assert!(std::path::Path::new(&stat).exists(), "it runs");
+        detach_then_drop(async {}, server);
+        // Killed and reaped by the cleanup thread: then its /proc entry is gone.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::path::Path::new(&stat).exists() {
+            assert!(
+                Instant::now() < deadline,
+                "pid {pid} still there after 15 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }
