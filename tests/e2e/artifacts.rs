@@ -120,33 +120,52 @@ async fn deliberately_failing_pair() {
     }
 }
 
-#[test]
-fn concurrent_failures_in_one_runtime_keep_separate_complete_artifacts() {
+/// Two failing `e2e` runs as tasks on a multi-thread runtime's workers (threads named
+/// `tokio-runtime-worker`, not after the test), both unnamed: only with the switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliberately_failing_pair_on_workers() {
+    if std::env::var_os(PAIR_SWITCH).is_none() {
+        return;
+    }
+    let web = web().await;
+    let fail_on = |page: &'static str| {
+        tokio::spawn(harness::e2e(web).run(move |ctx| async move {
+            ctx.client.goto(ctx.url(page).as_str()).await?;
+            Err(format!("deliberate failure on {page}").into())
+        }))
+    };
+    let (counter, form) = tokio::join!(fail_on("counter"), fail_on("form"));
+    for outcome in [counter, form] {
+        let panic = outcome
+            .expect_err("a failing body fails the run")
+            .into_panic();
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        eprintln!("PAIR FAILURE: {}", message.replace('\n', " | "));
+    }
+}
+
+/// Runs the pair helper `test` and checks that `folders` (and nothing else) hold one complete
+/// set of artifacts each, one for each run, each named in its run's failure message.
+fn check_pair(test: &str, folders: [&str; 2]) {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "artifacts::deliberately_failing_pair",
-            "--exact",
-            "--nocapture",
-        ])
+        .args([test, "--exact", "--nocapture"])
         .env(PAIR_SWITCH, "1")
         .env("HARNESS_ARTIFACTS_DIR", dir.path())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the helper ran: {stderr}");
-    let mut folders: Vec<_> = std::fs::read_dir(dir.path())
+    let mut found: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .collect();
-    folders.sort();
-    let base = dir.path().join("artifacts__deliberately_failing_pair");
-    let second = dir.path().join("artifacts__deliberately_failing_pair-2");
-    assert_eq!(folders, [base, second], "one folder per failure: {stderr}");
-
+    found.sort();
+    let expected: Vec<_> = folders.iter().map(|f| dir.path().join(f)).collect();
+    assert_eq!(found, expected, "one folder per failure: {stderr}");
     let mut pages = Vec::new();
-    for folder in &folders {
+    for folder in &found {
         let failure_line = stderr
             .lines()
             .filter(|l| l.starts_with("PAIR FAILURE:"))
@@ -181,4 +200,23 @@ fn concurrent_failures_in_one_runtime_keep_separate_complete_artifacts() {
     }
     pages.sort();
     assert_eq!(pages, ["counter", "form"], "each run's evidence is kept");
+}
+
+#[test]
+fn concurrent_failures_in_one_runtime_keep_separate_complete_artifacts() {
+    check_pair(
+        "artifacts::deliberately_failing_pair",
+        [
+            "artifacts__deliberately_failing_pair",
+            "artifacts__deliberately_failing_pair-2",
+        ],
+    );
+}
+
+#[test]
+fn failures_on_runtime_workers_keep_separate_complete_artifacts() {
+    check_pair(
+        "artifacts::deliberately_failing_pair_on_workers",
+        ["unnamed-test", "unnamed-test-2"],
+    );
 }

@@ -357,7 +357,8 @@ fn current_test_name() -> Option<String> {
     let thread = std::thread::current();
     let name = thread.name()?;
     let not_a_test = name == "main"
-        || name.starts_with("tokio-runtime-worker")
+        // tokio's workers and blocking threads: `tokio-runtime-worker`, `tokio-rt-worker`...
+        || name.starts_with("tokio-")
         || name.starts_with("harness-")
         || name.starts_with("actix-rt");
     (!not_a_test).then(|| name.to_owned())
@@ -542,6 +543,7 @@ mod tests {
         assert_eq!(name("pages::title").as_deref(), Some("pages::title"));
         assert_eq!(name("main"), None);
         assert_eq!(name("tokio-runtime-worker"), None);
+        assert_eq!(name("tokio-rt-worker"), None);
         assert_eq!(name("harness-webdriver"), None);
     }
 }
