@@ -494,6 +494,7 @@ mod tests {
         assert_eq!(owner_of(&second), format!("pid {}\n", std::process::id()));
     }
 
+    #[cfg(unix)]
     #[test]
     fn only_a_folder_of_an_ended_process_is_replaced() {
         let root = tempfile::tempdir().unwrap();
