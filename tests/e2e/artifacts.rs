@@ -74,3 +74,149 @@ fn failing_test_writes_every_artifact() {
         assert!(console.contains("does not expose"), "{console}");
     }
 }
+
+/// The switch that turns on the deliberately failing pair.
+const PAIR_SWITCH: &str = "HARNESS_E2E_DELIBERATE_PAIR";
+
+/// Catches a panic of the future it wraps, so `tokio::join!` sees both failures in one task.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(out)) => std::task::Poll::Ready(Ok(out)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(panic) => std::task::Poll::Ready(Err(panic
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "(not a string)".into()))),
+        }
+    }
+}
+
+/// Two failing `e2e` runs at once in one task, on one thread, both unnamed: only with the switch.
+#[tokio::test]
+async fn deliberately_failing_pair() {
+    if std::env::var_os(PAIR_SWITCH).is_none() {
+        return;
+    }
+    let web = web().await;
+    let fail_on = |page: &'static str| {
+        CatchUnwind(Box::pin(harness::e2e(web).run(move |ctx| async move {
+            ctx.client.goto(ctx.url(page).as_str()).await?;
+            Err(format!("deliberate failure on {page}").into())
+        })))
+    };
+    let (counter, form) = tokio::join!(fail_on("counter"), fail_on("form"));
+    for outcome in [counter, form] {
+        let message = outcome.expect_err("a failing body fails the run");
+        eprintln!("PAIR FAILURE: {}", message.replace('\n', " | "));
+    }
+}
+
+/// Two failing `e2e` runs as tasks on a multi-thread runtime's workers (threads named
+/// `tokio-runtime-worker`, not after the test), both unnamed: only with the switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliberately_failing_pair_on_workers() {
+    if std::env::var_os(PAIR_SWITCH).is_none() {
+        return;
+    }
+    let web = web().await;
+    let fail_on = |page: &'static str| {
+        tokio::spawn(harness::e2e(web).run(move |ctx| async move {
+            ctx.client.goto(ctx.url(page).as_str()).await?;
+            Err(format!("deliberate failure on {page}").into())
+        }))
+    };
+    let (counter, form) = tokio::join!(fail_on("counter"), fail_on("form"));
+    for outcome in [counter, form] {
+        let panic = outcome
+            .expect_err("a failing body fails the run")
+            .into_panic();
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        eprintln!("PAIR FAILURE: {}", message.replace('\n', " | "));
+    }
+}
+
+/// Runs the pair helper `test` and checks that `folders` (and nothing else) hold one complete
+/// set of artifacts each, one for each run, each named in its run's failure message.
+fn check_pair(test: &str, folders: [&str; 2]) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture"])
+        .env(PAIR_SWITCH, "1")
+        .env("HARNESS_ARTIFACTS_DIR", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the helper ran: {stderr}");
+    let mut found: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    let expected: Vec<_> = folders.iter().map(|f| dir.path().join(f)).collect();
+    assert_eq!(found, expected, "one folder per failure: {stderr}");
+    let mut pages = Vec::new();
+    for folder in &found {
+        let failure_line = stderr
+            .lines()
+            .filter(|l| l.starts_with("PAIR FAILURE:"))
+            .find(|l| l.ends_with(&format!("artifacts in {}", folder.display())));
+        assert!(
+            failure_line.is_some(),
+            "the failure message names {}: {stderr}",
+            folder.display()
+        );
+        for file in [
+            "screenshot.png",
+            "page.html",
+            "url.txt",
+            "console.log",
+            "server.log",
+            "error.txt",
+        ] {
+            let path = folder.join(file);
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}; stderr: {stderr}", path.display()));
+            assert!(!bytes.is_empty(), "{} is empty", path.display());
+        }
+        let url = std::fs::read_to_string(folder.join("url.txt")).unwrap();
+        let page = url.rsplit('/').next().unwrap().to_owned();
+        let error = std::fs::read_to_string(folder.join("error.txt")).unwrap();
+        assert!(
+            error.contains(&format!("deliberate failure on {page}")),
+            "{} mixes two runs: url {url}, error {error}",
+            folder.display()
+        );
+        pages.push(page);
+    }
+    pages.sort();
+    assert_eq!(pages, ["counter", "form"], "each run's evidence is kept");
+}
+
+#[test]
+fn concurrent_failures_in_one_runtime_keep_separate_complete_artifacts() {
+    check_pair(
+        "artifacts::deliberately_failing_pair",
+        [
+            "artifacts__deliberately_failing_pair",
+            "artifacts__deliberately_failing_pair-2",
+        ],
+    );
+}
+
+#[test]
+fn failures_on_runtime_workers_keep_separate_complete_artifacts() {
+    check_pair(
+        "artifacts::deliberately_failing_pair_on_workers",
+        ["unnamed-test", "unnamed-test-2"],
+    );
+}

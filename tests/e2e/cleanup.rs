@@ -1,4 +1,4 @@
-//! A test process SIGKILLed mid-session leaves no driver and no browser behind.
+//! A test process SIGKILLed mid-session leaves no driver, no browser and no temporary folder behind.
 
 use std::time::{Duration, Instant};
 
@@ -21,22 +21,32 @@ fn sigkilled_test_process_leaves_no_driver_or_browser() {
         ],
         Duration::from_secs(90),
     );
-    let profiles = || {
-        std::fs::read_dir(tmp.path())
+    // Everything the owner's process tree left directly in its temporary folder.
+    let entries = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(tmp.path())
             .unwrap()
             .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with("harness-profiles-")
-            })
-            .count()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
     };
-    assert_eq!(
-        profiles(),
-        1,
-        "the owner keeps its browser profiles in one folder"
+    let held = entries();
+    assert!(
+        held.len() == 1 && held[0].starts_with("harness-profiles-"),
+        "the owner, its driver and its browser keep everything in one folder: {held:?}"
     );
+    if harness::Browser::from_env().unwrap() == harness::Browser::Chrome {
+        // chromedriver's own folder, which it deletes only on a clean exit, is in there.
+        let scoped = find_named(
+            &tmp.path().join(&held[0]),
+            "org.chromium.Chromium.scoped_dir",
+        );
+        assert!(
+            !scoped.is_empty(),
+            "chromedriver's scoped folder is inside the owner's folder"
+        );
+    }
     let before = marked(&marker);
     let browser_names = [
         "chromium",
@@ -69,11 +79,30 @@ fn sigkilled_test_process_leaves_no_driver_or_browser() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    let profiles_gone = crate::procs::wait_until(Duration::from_secs(5), || profiles() == 0);
+    let all_gone = crate::procs::wait_until(Duration::from_secs(5), || entries().is_empty());
     assert!(
-        profiles_gone,
-        "the killed owner's browser profiles were not deleted"
+        all_gone,
+        "the killed owner left in its temporary folder: {:?}",
+        entries()
     );
+}
+
+/// The paths under `dir` (at most 4 levels down) whose file name starts with `prefix`.
+fn find_named(dir: &std::path::Path, prefix: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![(dir.to_path_buf(), 0)];
+    while let Some((dir, depth)) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
+                found.push(path.clone());
+            }
+            if depth < 4 && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                todo.push((path, depth + 1));
+            }
+        }
+    }
+    found
 }
 
 /// Run only by the test above, in a child process it then SIGKILLs.

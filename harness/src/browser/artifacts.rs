@@ -145,7 +145,8 @@ impl Lease {
 }
 
 impl<'a> E2e<'a> {
-    /// The artifacts folder name (default: the running test's name, from its thread).
+    /// The artifacts folder name (default: the running test's name, from its libtest thread; see
+    /// [`run`](Self::run)).
     ///
     /// ```no_run
     /// # async fn f(web: &harness::ServerHandle) {
@@ -198,7 +199,13 @@ impl<'a> E2e<'a> {
     /// When the body returns an error or panics, this writes under
     /// `target/harness-artifacts/<test-name>/`: `screenshot.png`, `page.html`, `url.txt`,
     /// `console.log` (where the driver exposes it), `server.log` (the server's lines since the test
-    /// started) and `error.txt`, prints the folder's path, and fails the test.
+    /// started) and `error.txt`, then fails the test with a message that names the folder.
+    ///
+    /// `<test-name>` is the [`name`](Self::name) given, else the libtest thread's name (the test's
+    /// path), else `unnamed-test` (e.g. on a multi-thread runtime's worker). Every failing run gets
+    /// a folder of its own: when the name is taken by a run of this process or of one still
+    /// running, the folder is `<test-name>-2`, `-3`...; only a folder left by a process that has
+    /// ended (an earlier run) is replaced.
     ///
     /// ```no_run
     /// use fantoccini::Locator;
@@ -217,7 +224,11 @@ impl<'a> E2e<'a> {
         F: FnOnce(E2eContext) -> Fut,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        let name = self.name.clone().unwrap_or_else(current_test_name);
+        let name = self
+            .name
+            .clone()
+            .or_else(current_test_name)
+            .unwrap_or_else(|| UNNAMED.to_owned());
         let lease = match (self.pool, self.driver) {
             (Some(pool), _) => pool.acquire().await.map(Lease::Pooled),
             (None, Some(driver)) => driver.session().await.map(Lease::Fresh),
@@ -244,18 +255,27 @@ impl<'a> E2e<'a> {
             Ok(Err(e)) => Some(format!("{e}\n\n{e:?}")),
             Err(panic) => Some(panic_message(panic.as_ref())),
         };
+        // Where this failure's evidence went, or why there is none: for the failure message.
+        let mut evidence = String::new();
         if let Some(message) = &failure {
-            let dir = artifacts_root().join(sanitize(&name));
-            match write_artifacts(&dir, lease.session(), self.server, started, message).await {
-                Ok(()) => eprintln!(
-                    "harness: test `{name}` failed; artifacts in {}",
-                    dir.display()
+            evidence = match claim_dir(&artifacts_root(), &name) {
+                Ok(dir) => {
+                    match write_artifacts(&dir, lease.session(), self.server, started, message)
+                        .await
+                    {
+                        Ok(()) => format!("artifacts in {}", dir.display()),
+                        Err(e) => format!(
+                            "writing artifacts to {} failed: {e} (what was written is there)",
+                            dir.display()
+                        ),
+                    }
+                }
+                Err(e) => format!(
+                    "no artifacts: no folder under {} could be created: {e}",
+                    artifacts_root().display()
                 ),
-                Err(e) => eprintln!(
-                    "harness: test `{name}` failed; writing artifacts to {} failed: {e}",
-                    dir.display()
-                ),
-            }
+            };
+            eprintln!("harness: test `{name}` failed; {evidence}");
         }
         match lease {
             Lease::Fresh(session) => {
@@ -269,8 +289,11 @@ impl<'a> E2e<'a> {
         }
         match outcome {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => panic!("test `{name}` failed: {e}"),
-            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(Err(e)) => panic!("test `{name}` failed: {e}\nharness: {evidence}"),
+            Err(panic) => panic!(
+                "test `{name}` failed: {}\nharness: {evidence}",
+                panic_message(panic.as_ref())
+            ),
         }
     }
 }
@@ -283,11 +306,6 @@ async fn write_artifacts(
     since: SystemTime,
     error: &str,
 ) -> std::io::Result<()> {
-    // A folder left by an earlier failure of the same test would mix its files with these.
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("error.txt"), error)?;
     let client = session.client().clone();
     let (screenshot, html, url) = runtime::run(async move {
@@ -327,12 +345,107 @@ async fn write_artifacts(
     std::fs::write(dir.join("server.log"), log)
 }
 
-fn current_test_name() -> String {
-    std::thread::current()
-        .name()
-        .filter(|n| *n != "main")
-        .map(str::to_owned)
-        .unwrap_or_else(|| "unnamed-test".to_owned())
+/// The folder name of a failure whose test has no name the harness can learn.
+const UNNAMED: &str = "unnamed-test";
+
+/// The file in each artifacts folder that says which process wrote it: `pid N`.
+const OWNER_FILE: &str = ".harness-owner";
+
+/// The running test's name, when this is a libtest test thread (named after its test). Not the
+/// main thread (`--test-threads=1`, or a `main` of one's own) nor a runtime's worker thread.
+fn current_test_name() -> Option<String> {
+    let thread = std::thread::current();
+    let name = thread.name()?;
+    let not_a_test = name == "main"
+        // tokio's workers and blocking threads: `tokio-runtime-worker`, `tokio-rt-worker`...
+        || name.starts_with("tokio-")
+        || name.starts_with("harness-")
+        || name.starts_with("actix-rt");
+    (!not_a_test).then(|| name.to_owned())
+}
+
+/// Creates a new, empty folder for this failure's artifacts under `root`, named after `name`, or
+/// `name-2`, `name-3`... when taken. Never touches a folder another run may be writing: a taken
+/// name is replaced only when its owner file names a process that has ended (an earlier run's
+/// evidence of the same test); a folder of this process, of a live one, or without an owner file
+/// is left alone and the next suffix is tried.
+fn claim_dir(root: &Path, name: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(root)?;
+    let base = sanitize(name);
+    let mut last = None;
+    for n in 1..=1000u32 {
+        let dir = match n {
+            1 => root.join(&base),
+            n => root.join(format!("{base}-{n}")),
+        };
+        // Twice: once as found, once after moving a stale folder out of the way.
+        for _ in 0..2 {
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {
+                    std::fs::write(
+                        dir.join(OWNER_FILE),
+                        format!("pid {}\n", std::process::id()),
+                    )?;
+                    return Ok(dir);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if !stale(&dir) {
+                        break;
+                    }
+                    // Renaming is atomic: of two runs that both found it stale, one moves it.
+                    let away = root.join(format!(".{base}.stale-{}-{n}", std::process::id()));
+                    if std::fs::rename(&dir, &away).is_ok() {
+                        let _ = std::fs::remove_dir_all(&away);
+                    }
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{base} and {base}-2 to {base}-1000 are all taken"),
+        )
+    }))
+}
+
+/// Whether `dir` holds an earlier, finished run's artifacts: its owner file names a process other
+/// than this one that is no longer running.
+fn stale(dir: &Path) -> bool {
+    let Ok(owner) = std::fs::read_to_string(dir.join(OWNER_FILE)) else {
+        return false;
+    };
+    let Some(pid) = owner
+        .trim()
+        .strip_prefix("pid ")
+        .and_then(|p| p.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    pid != std::process::id() && !process_alive(pid)
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return true;
+    };
+    // ESRCH: no such process. Anything else (EPERM: another user's) means it may be alive.
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // Cannot tell: keep the folder and use the next name.
+    true
 }
 
 fn sanitize(name: &str) -> String {
@@ -355,4 +468,83 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("(a panic without a message)");
     format!("the test panicked: {message}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner_of(dir: &Path) -> String {
+        std::fs::read_to_string(dir.join(OWNER_FILE)).unwrap()
+    }
+
+    #[test]
+    fn every_claim_gets_a_new_folder_and_leaves_the_others_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let first = claim_dir(root.path(), "suite::a test").unwrap();
+        assert_eq!(first, root.path().join("suite__a_test"));
+        std::fs::write(first.join("error.txt"), "first").unwrap();
+        let second = claim_dir(root.path(), "suite::a test").unwrap();
+        assert_eq!(second, root.path().join("suite__a_test-2"));
+        assert_eq!(
+            std::fs::read_to_string(first.join("error.txt")).unwrap(),
+            "first",
+            "a claim removed this process's own earlier folder"
+        );
+        assert_eq!(owner_of(&second), format!("pid {}\n", std::process::id()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_folder_of_an_ended_process_is_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        // An ended process: a child that has exited and been reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = root.path().join("t");
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::write(stale.join(OWNER_FILE), format!("pid {dead}\n")).unwrap();
+        std::fs::write(stale.join("error.txt"), "old run").unwrap();
+        // A live process (pid 1), and a folder the harness did not write.
+        let live = root.path().join("t-2");
+        std::fs::create_dir(&live).unwrap();
+        std::fs::write(live.join(OWNER_FILE), "pid 1\n").unwrap();
+        let foreign = root.path().join("t-3");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+
+        let dir = claim_dir(root.path(), "t").unwrap();
+        assert_eq!(dir, stale, "the ended run's folder is reused");
+        assert!(
+            !dir.join("error.txt").exists(),
+            "with nothing of the old run"
+        );
+        assert_eq!(owner_of(&dir), format!("pid {}\n", std::process::id()));
+        let next = claim_dir(root.path(), "t").unwrap();
+        assert_eq!(
+            next,
+            root.path().join("t-4"),
+            "a live run's and a foreign folder are skipped"
+        );
+        assert_eq!(owner_of(&live), "pid 1\n");
+        assert!(foreign.join("notes.txt").exists());
+    }
+
+    #[test]
+    fn only_libtest_threads_name_a_test() {
+        let name = |thread: &str| {
+            std::thread::Builder::new()
+                .name(thread.to_owned())
+                .spawn(current_test_name)
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        assert_eq!(name("pages::title").as_deref(), Some("pages::title"));
+        assert_eq!(name("main"), None);
+        assert_eq!(name("tokio-runtime-worker"), None);
+        assert_eq!(name("tokio-rt-worker"), None);
+        assert_eq!(name("harness-webdriver"), None);
+    }
 }

@@ -34,7 +34,9 @@ impl Driver {
     /// port N.`; geckodriver with `--port 0 --websocket-port 0 --host 127.0.0.1` (its BiDi port
     /// would default to a fixed 9222) and is ready at `Listening on IP:N`. The driver and the
     /// browsers it starts share its process group, so they are cleaned up together, even if this
-    /// process is killed. A missing driver or browser is an error that says where the harness
+    /// process is killed. The driver's `TMPDIR` is a folder the harness deletes when this process
+    /// ends, however it ends, so what the driver keeps there is never left behind. A missing
+    /// driver or browser is an error that says where the harness
     /// looked and the install command.
     ///
     /// ```no_run
@@ -205,7 +207,8 @@ impl Driver {
     }
 }
 
-/// The driver program as a [`Server`] on port 0, ready at its own "listening" line.
+/// The driver program as a [`Server`] on port 0, ready at its own "listening" line, with a
+/// `TMPDIR` the watchdog deletes (see [`driver_tmp`](super::session::driver_tmp)).
 pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Server {
     let server = match browser {
         Browser::Chrome => Server::new(program)
@@ -221,6 +224,10 @@ pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Serv
                 "127.0.0.1",
             ])
             .ready(Ready::geckodriver()),
+    };
+    let server = match super::session::driver_tmp() {
+        Some(tmp) => server.env("TMPDIR", tmp),
+        None => server,
     };
     server
         .name(browser.driver_program())

@@ -120,19 +120,33 @@ impl SessionSpec {
 /// closes; this folder, with whatever a killed process or an idle pool left in it, is deleted by the
 /// watchdog when this process ends, however it ends.
 fn profiles_root() -> PathBuf {
-    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    owned_root().clone().unwrap_or_else(std::env::temp_dir)
+}
+
+/// The folder for profiles and driver temporary files, `None` when it could not be created.
+fn owned_root() -> &'static Option<PathBuf> {
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     ROOT.get_or_init(|| {
-        match tempfile::Builder::new()
+        let dir = tempfile::Builder::new()
             .prefix("harness-profiles-")
             .tempdir()
-        {
-            Ok(dir) => {
-                let dir = dir.keep();
-                crate::process::remove_on_exit(&dir);
-                dir
-            }
-            Err(_) => std::env::temp_dir(),
-        }
+            .ok()?
+            .keep();
+        crate::process::remove_on_exit(&dir);
+        Some(dir)
+    })
+}
+
+/// The `TMPDIR` every driver this process starts gets: a folder inside the one the watchdog
+/// deletes. chromedriver keeps a scoped folder of its own there (`org.chromium.Chromium.
+/// scoped_dir.*`) that it deletes only when it exits cleanly; a SIGKILL would leave it behind in
+/// the system's temporary folder. `None` (inherit `TMPDIR`) when that folder cannot be had.
+pub(crate) fn driver_tmp() -> Option<PathBuf> {
+    static TMP: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    TMP.get_or_init(|| {
+        let dir = owned_root().as_ref()?.join("tmp");
+        std::fs::create_dir_all(&dir).ok()?;
+        Some(dir)
     })
     .clone()
 }
@@ -344,11 +358,14 @@ impl Drop for Session {
         if let Some(client) = self.client.take() {
             let profile = self.profile.take();
             let driver = self.driver.take();
-            runtime::detach(async move {
-                let _ = client.close().await;
-                drop(driver);
-                drop(profile);
-            });
+            // Stopping the driver waits for it to die and deleting the profile is file system
+            // work: both block, so neither may run on the WebDriver runtime's one thread.
+            runtime::detach_then_drop(
+                async move {
+                    let _ = client.close().await;
+                },
+                (driver, profile),
+            );
         }
     }
 }
