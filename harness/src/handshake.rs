@@ -167,7 +167,7 @@ pub enum HandshakeError {
     /// use harness::handshake::{HandshakeError, parse};
     /// let err = parse(r#"{"harness":1,"pid":7,"listening":{"http":"http://10.1.2.3:8080"}}"#).unwrap_err();
     /// assert!(matches!(err, HandshakeError::NotLoopback { .. }));
-    /// assert!(err.to_string().contains("10.1.2.3 is not a loopback address"));
+    /// assert!(err.to_string().contains("announces 10.1.2.3, which is not a loopback address"));
     /// ```
     #[error(
         "handshake listener `{name}` announces {host}, which is not a loopback address of this machine; servers must bind and announce 127.0.0.1 (or another loopback address such as ::1): {line}"
