@@ -188,3 +188,22 @@ async fn a_wildcard_bind_is_connected_to_on_loopback() {
     );
     assert!(get(py.url(), "").await.contains("Directory listing"));
 }
+
+#[tokio::test]
+async fn a_regex_capturing_port_0_hands_out_no_url() {
+    // `-port 0` servers print the port they asked for; the harness must not connect to it.
+    let started = Instant::now();
+    let e = Server::new("sh")
+        .args(["-c", "echo 'Started on port 0'; exec sleep 30"])
+        .ready(Ready::line(r"port (?P<port>\d+)").unwrap())
+        .ready_timeout(Duration::from_millis(1500))
+        .spawn()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, harness::Error::Timeout { .. }), "{e}");
+    assert!(started.elapsed() >= Duration::from_millis(1500), "{e}");
+    assert!(
+        e.to_string().contains("Started on port 0"),
+        "the line is in the logs: {e}"
+    );
+}
