@@ -11,12 +11,18 @@
 //! - `listening`: one or more named listeners, each a full `http` or `https` URL with the literal bound
 //!   IP address (never a host name such as `localhost`, which may resolve to `::1`) and an explicit,
 //!   non-zero port. An optional path is kept (`http://127.0.0.1:41507/app/`).
+//! - The address must be a loopback address of this machine (`127.0.0.1`, any `127.x.y.z`, `::1`):
+//!   the harness only connects to servers on this machine, so `10.1.2.3` or `8.8.8.8` is refused
+//!   with an error naming it. A wildcard bind (`0.0.0.0`, `::`) is accepted and connected to on the
+//!   loopback address of its family (the harness warns that such a server listens on all interfaces
+//!   and should bind `127.0.0.1`). [`parse_allowing`] accepts further addresses of this machine.
 //!
 //! Any other output may come before and after the line, on stdout and stderr. The reader tolerates
-//! CRLF line endings, ANSI colour codes and surrounding white space, and a line that arrives split
-//! across several reads ([`LineSplitter`]). A line is taken for a handshake when it is a JSON object
-//! with a top-level `"harness"` key ([`detect`]); such a line that breaks a rule above is an error that
-//! quotes it, never silently skipped.
+//! CRLF line endings, ANSI colour codes, a leading byte-order mark (`U+FEFF`), NUL bytes and white
+//! space around the line, and a line that arrives split across several reads ([`LineSplitter`]). A
+//! line is taken for a handshake when it is a JSON object with a top-level `"harness"` key
+//! ([`detect`]); such a line that breaks a rule above is an error that quotes it, never silently
+//! skipped.
 //!
 //! This module needs only `serde_json` and `url`: build `harness` with `default-features = false` to
 //! use [`announce`] from a server without compiling tokio's process support, reqwest or fantoccini.
@@ -154,6 +160,26 @@ pub enum HandshakeError {
         /// The quoted line.
         line: Quoted,
     },
+    /// A listener announces an IP address that is not a loopback address of this machine, such as
+    /// `10.1.2.3`: the harness refuses to connect anywhere but here.
+    ///
+    /// ```
+    /// use harness::handshake::{HandshakeError, parse};
+    /// let err = parse(r#"{"harness":1,"pid":7,"listening":{"http":"http://10.1.2.3:8080"}}"#).unwrap_err();
+    /// assert!(matches!(err, HandshakeError::NotLoopback { .. }));
+    /// assert!(err.to_string().contains("announces 10.1.2.3, which is not a loopback address"));
+    /// ```
+    #[error(
+        "handshake listener `{name}` announces {host}, which is not a loopback address of this machine; servers must bind and announce 127.0.0.1 (or another loopback address such as ::1): {line}"
+    )]
+    NotLoopback {
+        /// The listener's name.
+        name: String,
+        /// The address it announced.
+        host: IpAddr,
+        /// The quoted line.
+        line: Quoted,
+    },
     /// A listener's URL breaks a rule of the protocol.
     #[error("handshake listener `{name}` has a bad URL {url:?}: {problem}: {line}")]
     Listener {
@@ -212,14 +238,19 @@ impl fmt::Debug for Quoted {
     }
 }
 
-/// Removes ANSI escape sequences (colours, cursor moves), a trailing CR and surrounding white space.
+/// Removes ANSI escape sequences (colours, cursor moves), a trailing CR, and white space, byte-order
+/// marks (`U+FEFF`) and NUL bytes around the line.
 ///
 /// ```
 /// let raw = "\u{1b}[32m  {\"harness\":1}  \u{1b}[0m\r";
 /// assert_eq!(harness::handshake::clean_line(raw), "{\"harness\":1}");
+/// // A BOM written by a Windows-minded runtime, NUL padding from a raw write.
+/// assert_eq!(harness::handshake::clean_line("\u{feff}\0\0{}\0"), "{}");
 /// ```
 pub fn clean_line(raw: &str) -> String {
-    strip_ansi(raw).trim().to_owned()
+    strip_ansi(raw)
+        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\0')
+        .to_owned()
 }
 
 /// Removes ANSI escape sequences and a trailing CR, keeping everything else (indentation too).
@@ -286,14 +317,51 @@ pub fn strip_ansi(raw: &str) -> String {
 /// assert!(detect(r#"{"harness":1,"pid":7}"#).unwrap().is_err()); // no listeners
 /// ```
 pub fn detect(line: &str) -> Option<Result<Handshake, HandshakeError>> {
+    detect_allowing(line, &[])
+}
+
+/// [`detect`], accepting the addresses in `also_local` as well as loopback (see [`parse_allowing`]).
+///
+/// ```
+/// use harness::handshake::detect_allowing;
+/// let line = r#"{"harness":1,"pid":7,"listening":{"http":"http://192.168.1.5:8080"}}"#;
+/// assert!(detect_allowing(line, &[]).unwrap().is_err());
+/// let lan = "192.168.1.5".parse().unwrap();
+/// assert!(detect_allowing(line, &[lan]).unwrap().is_ok());
+/// ```
+pub fn detect_allowing(
+    line: &str,
+    also_local: &[IpAddr],
+) -> Option<Result<Handshake, HandshakeError>> {
     let cleaned = clean_line(line);
     if !cleaned.starts_with('{') || !cleaned.contains("\"harness\"") {
         return None;
     }
     match serde_json::from_str::<Value>(&cleaned) {
         Ok(Value::Object(map)) if !map.contains_key(KEY) => None,
-        _ => Some(parse(line)),
+        _ => Some(parse_allowing(line, also_local)),
     }
+}
+
+/// Whether the harness may connect to `ip`: a loopback address (IPv4-mapped `::ffff:127.0.0.1`
+/// too), or one of `also_local`, addresses of this machine the user asked for. Wildcards are handled
+/// before this: they are rewritten to loopback.
+///
+/// ```
+/// use harness::handshake::is_ours;
+/// assert!(is_ours("127.0.0.1".parse().unwrap(), &[]));
+/// assert!(is_ours("::1".parse().unwrap(), &[]));
+/// assert!(!is_ours("10.1.2.3".parse().unwrap(), &[]));
+/// assert!(is_ours("10.1.2.3".parse().unwrap(), &["10.1.2.3".parse().unwrap()]));
+/// ```
+pub fn is_ours(ip: IpAddr, also_local: &[IpAddr]) -> bool {
+    let loopback = match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    };
+    loopback || also_local.contains(&ip)
 }
 
 /// Parses one line as a v1 handshake, after [`clean_line`].
@@ -305,6 +373,22 @@ pub fn detect(line: &str) -> Option<Result<Handshake, HandshakeError>> {
 /// # Ok::<(), harness::handshake::HandshakeError>(())
 /// ```
 pub fn parse(line: &str) -> Result<Handshake, HandshakeError> {
+    parse_allowing(line, &[])
+}
+
+/// [`parse`], accepting the addresses in `also_local` as well as loopback: the hook for an address of
+/// this machine the user asked the harness to trust (a LAN address a server must bind, say). Any
+/// other address is [`HandshakeError::NotLoopback`].
+///
+/// ```
+/// use harness::handshake::{HandshakeError, parse_allowing};
+/// let line = r#"{"harness":1,"pid":7,"listening":{"http":"http://192.168.1.5:8080"}}"#;
+/// assert!(matches!(parse_allowing(line, &[]), Err(HandshakeError::NotLoopback { .. })));
+/// let hs = parse_allowing(line, &["192.168.1.5".parse().unwrap()])?;
+/// assert_eq!(hs.primary().url.as_str(), "http://192.168.1.5:8080/");
+/// # Ok::<(), HandshakeError>(())
+/// ```
+pub fn parse_allowing(line: &str, also_local: &[IpAddr]) -> Result<Handshake, HandshakeError> {
     let cleaned = clean_line(line);
     let quoted = || Quoted::new(&cleaned);
     let map: Map<String, Value> = match serde_json::from_str::<Value>(&cleaned) {
@@ -365,6 +449,14 @@ pub fn parse(line: &str) -> Result<Handshake, HandshakeError> {
             return Err(bad(&value.to_string(), "must be a string".into()));
         };
         let listener = parse_listener_url(raw).map_err(|problem| bad(raw, problem))?;
+        let ip = listener.addr.ip();
+        if !ip.is_unspecified() && !is_ours(ip, also_local) {
+            return Err(HandshakeError::NotLoopback {
+                name: name.clone(),
+                host: ip,
+                line: quoted(),
+            });
+        }
         listening.insert(name.clone(), listener);
     }
     Ok(Handshake { pid, listening })
@@ -405,7 +497,10 @@ fn parse_listener_url(raw: &str) -> Result<Listener, String> {
         );
     }
     let ip: IpAddr = host.parse().map_err(|_| {
-        format!("host {host:?} is not a literal IP address; print the bound IP, never a host name")
+        format!(
+            "host {host:?} is not a literal IP address; announce the bound loopback address \
+             (127.0.0.1), never a host name"
+        )
     })?;
     let addr = SocketAddr::new(ip, port);
     let connect_ip = match ip {
@@ -461,6 +556,8 @@ pub fn line<N: AsRef<str>>(
 ///
 /// Call it once, after every listener is bound (so the port is real) and before serving. The
 /// addresses are printed as bound; pass `listener.local_addr()?`, never the address you asked for.
+/// Bind `127.0.0.1`: the harness refuses any address that is not loopback, and warns about
+/// `0.0.0.0`, which exposes a test server to the network.
 ///
 /// ```
 /// use std::net::TcpListener;

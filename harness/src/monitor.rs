@@ -117,7 +117,8 @@ impl Monitor {
             let text = strip_ansi(&raw);
             if let Some(rule) = ready.as_ref() {
                 let settle = match rule.check(&text) {
-                    Seen::Nothing => None,
+                    // Recorded for the timeout error by the lead's monitor rewrite.
+                    Seen::Nothing | Seen::Rejected { .. } => None,
                     Seen::Ready(urls) => Some(Phase::Ready(urls)),
                     Seen::Malformed(e) => Some(Phase::Malformed(e)),
                 };

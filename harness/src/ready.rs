@@ -1,12 +1,18 @@
 //! When a spawned server counts as ready, and where it listens.
+//!
+//! Only addresses of this machine are handed out: a handshake naming another host is an error at
+//! once, and a [`Ready::line`] capture that is not a usable loopback URL is recorded as
+//! [`Seen::Rejected`] for the timeout error to report, while the wait goes on.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
 
 use regex::Regex;
 use url::Url;
 
 use crate::Error;
-use crate::handshake::{self, HandshakeError};
+use crate::handshake::{self, HandshakeError, Quoted};
 
 /// How the harness learns that a server is ready and where it listens.
 ///
@@ -37,8 +43,41 @@ pub(crate) enum Seen {
     Ready(BTreeMap<String, Url>),
     /// The line was meant as a handshake and is malformed.
     Malformed(HandshakeError),
+    /// The line matched a [`Ready::line`] regex but what it captured cannot be connected to (port 0,
+    /// port 99999, a `url` group that is not a URL, a host that is not this machine). The wait goes
+    /// on (a loose regex may match an earlier line than the one meant); the timeout error should say
+    /// what was seen, see [`rejected_note`].
+    #[allow(
+        dead_code,
+        reason = "read by the timeout error once server.rs/monitor.rs record it (lead)"
+    )]
+    Rejected {
+        /// The line, as checked.
+        line: String,
+        /// Why it does not count, such as `port 0 is not a real port`.
+        why: String,
+    },
     /// Not the line we wait for.
     Nothing,
+}
+
+/// How a [`Seen::Rejected`] reads in an error: `saw line "port 0": port 0 is not a real port`.
+#[allow(
+    dead_code,
+    reason = "read by the timeout error once server.rs/monitor.rs record it (lead)"
+)]
+pub(crate) fn rejected_note(line: &str, why: &str) -> String {
+    format!("saw line {}: {why}", Quoted::new(line))
+}
+
+/// The warning for a server that announced a wildcard bind, which the harness connects to on loopback.
+pub(crate) fn wildcard_warning(listener: &str, ip: IpAddr, line: &str) -> String {
+    format!(
+        "server line {}: listener `{listener}` is bound to {}, so the server listens on all \
+         network interfaces; it should bind 127.0.0.1 (the harness connects on loopback)",
+        Quoted::new(line),
+        ip
+    )
 }
 
 impl Ready {
@@ -53,7 +92,10 @@ impl Ready {
 
     /// A line on stdout or stderr matching `regex`, which must have a named group `url` (a full URL)
     /// or `port` (then the URL is `http://127.0.0.1:PORT/`). A `localhost` host in a captured URL is
-    /// replaced by `127.0.0.1`, since `localhost` may resolve to `::1`.
+    /// replaced by `127.0.0.1`, since `localhost` may resolve to `::1`, and a wildcard (`0.0.0.0`,
+    /// `[::]`) by the loopback address of its family, with a warning. A match whose capture is not a
+    /// port from 1 to 65535, or a URL on a loopback address, does not make the server ready; the
+    /// timeout error reports it.
     ///
     /// ```
     /// use harness::Ready;
@@ -143,28 +185,38 @@ impl Ready {
             Kind::Handshake => match handshake::detect(line) {
                 None => Seen::Nothing,
                 Some(Err(e)) => Seen::Malformed(e),
-                Some(Ok(hs)) => Seen::Ready(
-                    hs.listening
-                        .into_iter()
-                        .map(|(name, l)| (name, l.url))
-                        .collect(),
-                ),
+                Some(Ok(hs)) => {
+                    for (name, l) in &hs.listening {
+                        if l.addr.ip().is_unspecified() {
+                            tracing::warn!("{}", wildcard_warning(name, l.addr.ip(), line));
+                        }
+                    }
+                    Seen::Ready(
+                        hs.listening
+                            .into_iter()
+                            .map(|(name, l)| (name, l.url))
+                            .collect(),
+                    )
+                }
             },
             Kind::Line(regex) => {
                 let Some(caps) = regex.captures(line) else {
                     return Seen::Nothing;
                 };
                 let url = if let Some(url) = caps.name("url") {
-                    url_from_capture(url.as_str())
+                    url_from_capture(url.as_str(), line)
+                } else if let Some(port) = caps.name("port") {
+                    port_from_capture(port.as_str())
+                        .map(|p| Url::parse(&format!("http://127.0.0.1:{p}/")).expect("valid URL"))
                 } else {
-                    caps.name("port")
-                        .and_then(|p| p.as_str().parse::<u16>().ok())
-                        .filter(|p| *p != 0)
-                        .and_then(|p| Url::parse(&format!("http://127.0.0.1:{p}/")).ok())
+                    Err("the regex matched but its `url` and `port` groups captured nothing".into())
                 };
                 match url {
-                    Some(url) => Seen::Ready(BTreeMap::from([("http".to_owned(), url)])),
-                    None => Seen::Nothing,
+                    Ok(url) => Seen::Ready(BTreeMap::from([("http".to_owned(), url)])),
+                    Err(why) => Seen::Rejected {
+                        line: line.to_owned(),
+                        why,
+                    },
                 }
             }
             Kind::Listening => Seen::Nothing,
@@ -178,23 +230,114 @@ impl Default for Ready {
     }
 }
 
-fn url_from_capture(text: &str) -> Option<Url> {
-    let text = if text.contains("://") {
+/// A `port` capture as a real port, or why it is not one.
+fn port_from_capture(text: &str) -> Result<u16, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("port 0 is not a real port (the server printed the port it asked for, not the one it got)".into()),
+        Ok(p) => u16::try_from(p).map_err(|_| format!("port {p} is out of range (1-65535)")),
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(format!("port {text} is out of range (1-65535)"))
+        }
+        Err(_) => Err(format!("port group captured {text:?}, which is not a number")),
+    }
+}
+
+/// A `url` capture as a URL on this machine, or why it is not one.
+fn url_from_capture(text: &str, line: &str) -> Result<Url, String> {
+    let full = if text.contains("://") {
         text.to_owned()
     } else {
         format!("http://{text}")
     };
-    let mut url = Url::parse(&text).ok()?;
+    let mut url = Url::parse(&full)
+        .map_err(|e| format!("url group captured {text:?}, which is not a URL ({e})"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!(
+            "url group captured {text:?}, whose scheme is not http or https"
+        ));
+    }
     match url.host_str() {
-        Some("localhost" | "0.0.0.0") => url.set_host(Some("127.0.0.1")).ok()?,
-        Some("[::]") => url.set_host(Some("[::1]")).ok()?,
+        Some("localhost") => url
+            .set_host(Some("127.0.0.1"))
+            .expect("an http URL takes an IP"),
+        Some("0.0.0.0") => {
+            tracing::warn!(
+                "{}",
+                wildcard_warning("http", Ipv4Addr::UNSPECIFIED.into(), line)
+            );
+            url.set_host(Some("127.0.0.1"))
+                .expect("an http URL takes an IP");
+        }
+        Some("[::]") => {
+            tracing::warn!(
+                "{}",
+                wildcard_warning("http", Ipv6Addr::UNSPECIFIED.into(), line)
+            );
+            url.set_host(Some("[::1]"))
+                .expect("an http URL takes an IP");
+        }
         _ => {}
     }
-    if url.port_or_known_default()? == 0 {
-        return None;
+    let host = url.host_str().unwrap_or_default();
+    match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+        Ok(ip) if handshake::is_ours(ip, &[]) => {}
+        Ok(ip) => {
+            return Err(format!(
+                "url group captured {text:?}: {ip} is not a loopback address of this machine; the harness connects only to 127.0.0.1 or ::1"
+            ));
+        }
+        Err(_) => {
+            return Err(format!(
+                "url group captured {text:?}: host {host:?} is not an IP address (only localhost is rewritten, to 127.0.0.1)"
+            ));
+        }
+    }
+    match url.port_or_known_default() {
+        Some(0) => {
+            return Err(format!(
+                "url group captured {text:?}: port 0 is not a real port"
+            ));
+        }
+        Some(_) => {}
+        None => return Err(format!("url group captured {text:?}, which has no port")),
     }
     crate::handshake::ensure_trailing_slash(&mut url);
-    Some(url)
+    Ok(url)
+}
+
+/// Text that looks like a server announcing where it listens: a URL with a port, an `IP:port`, a
+/// `localhost:port`, or `port N`.
+#[allow(
+    dead_code,
+    reason = "read by the timeout error once server.rs/monitor.rs record it (lead)"
+)]
+static ANNOUNCEMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        https?://[^\s/\x22']+:\d+[^\s\x22']*
+        | \blocalhost:\d+\b
+        | \b(?:\d{1,3}\.){3}\d{1,3}:\d+\b
+        | \[[0-9a-fA-F:.]+\]:\d+
+        | \b[Pp][Oo][Rr][Tt]\b[\s:=\x22']*\d+
+        ",
+    )
+    .expect("valid regex")
+});
+
+/// The part of `line` that looks like a server announcing an address although the line is not a
+/// handshake (` * Running on http://127.0.0.1:5000`, `listening on http://127.0.0.1:41123`,
+/// `port 0`), for a timeout to hint at `Ready::line` / `--ready`. `None` for other lines, a
+/// handshake line included.
+#[allow(
+    dead_code,
+    reason = "read by the timeout error once server.rs/monitor.rs record it (lead)"
+)]
+pub(crate) fn looks_like_announcement(line: &str) -> Option<String> {
+    let cleaned = handshake::clean_line(line);
+    if handshake::detect(&cleaned).is_some() {
+        return None;
+    }
+    ANNOUNCEMENT.find(&cleaned).map(|m| m.as_str().to_owned())
 }
 
 /// The `http` listener map for a socket address, connecting on loopback when it is unspecified.
@@ -268,16 +411,123 @@ mod tests {
             ready_url(&ready, "on http://[::]:8000/app"),
             "http://[::1]:8000/app/"
         );
-        assert!(matches!(
-            ready.check("on http://127.0.0.1:0/"),
-            Seen::Nothing
-        ));
+        assert_eq!(
+            rejected(&ready, "on http://127.0.0.1:0/"),
+            "url group captured \"http://127.0.0.1:0/\": port 0 is not a real port"
+        );
+    }
+
+    fn rejected(ready: &Ready, line: &str) -> String {
+        match ready.check(line) {
+            Seen::Rejected { line: seen, why } => {
+                assert_eq!(seen, line);
+                why
+            }
+            other => panic!("{line:?} is not rejected: {other:?}"),
+        }
     }
 
     #[test]
-    fn port_zero_is_not_ready() {
+    fn unusable_ports_are_reported_not_skipped() {
         let ready = Ready::line(r"port (?P<port>\d+)").unwrap();
-        assert!(matches!(ready.check("port 0"), Seen::Nothing));
-        assert!(matches!(ready.check("port 99999"), Seen::Nothing));
+        let why = rejected(&ready, "port 0");
+        assert!(why.starts_with("port 0 is not a real port"), "{why}");
+        assert_eq!(
+            rejected_note("port 0", &why),
+            format!("saw line \"port 0\": {why}")
+        );
+        assert_eq!(
+            rejected(&ready, "port 99999"),
+            "port 99999 is out of range (1-65535)"
+        );
+        assert_eq!(
+            rejected(&ready, &format!("port 1{}", "0".repeat(30))),
+            format!("port 1{} is out of range (1-65535)", "0".repeat(30))
+        );
+        let loose = Ready::line(r"port (?P<port>\S+)").unwrap();
+        assert_eq!(
+            rejected(&loose, "port http"),
+            "port group captured \"http\", which is not a number"
+        );
+        // Lines the regex does not match stay silent.
+        assert!(matches!(ready.check("starting"), Seen::Nothing));
+        assert_eq!(ready_url(&ready, "port 8080"), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn url_groups_that_do_not_parse_or_leave_this_machine_are_reported() {
+        let ready = Ready::line(r"on (?P<url>\S+)").unwrap();
+        let why = rejected(&ready, "on http://127.0.0.1:99999/");
+        assert!(
+            why.contains("which is not a URL (invalid port number)"),
+            "{why}"
+        );
+        let why = rejected(&ready, "on http://[::1/");
+        assert!(why.contains("which is not a URL"), "{why}");
+        let why = rejected(&ready, "on http://10.1.2.3:8080/");
+        assert!(
+            why.contains("10.1.2.3 is not a loopback address of this machine"),
+            "{why}"
+        );
+        let why = rejected(&ready, "on http://example.com:8080/");
+        assert!(
+            why.contains("host \"example.com\" is not an IP address"),
+            "{why}"
+        );
+        let why = rejected(&ready, "on ftp://127.0.0.1:21/");
+        assert!(why.contains("scheme is not http or https"), "{why}");
+        let alt = Ready::line(r"at (?P<url>\S+)|listening").unwrap();
+        let why = rejected(&alt, "listening");
+        assert!(why.contains("captured nothing"), "{why}");
+    }
+
+    #[test]
+    fn the_wildcard_warning_names_the_line_and_what_to_do() {
+        let line = r#"{"harness":1,"pid":7,"listening":{"http":"http://0.0.0.0:8080"}}"#;
+        let text = wildcard_warning("http", Ipv4Addr::UNSPECIFIED.into(), line);
+        assert!(text.contains(&Quoted::new(line).to_string()), "{text}");
+        assert!(text.contains("bound to 0.0.0.0"), "{text}");
+        assert!(text.contains("listens on all network interfaces"), "{text}");
+        assert!(text.contains("should bind 127.0.0.1"), "{text}");
+    }
+
+    #[test]
+    fn announcements_that_are_not_handshakes_are_recognised() {
+        for (line, part) in [
+            (
+                "listening on http://127.0.0.1:41123",
+                "http://127.0.0.1:41123",
+            ),
+            (
+                " * Running on http://127.0.0.1:5000",
+                "http://127.0.0.1:5000",
+            ),
+            (
+                "\u{1b}[32mINFO\u{1b}[0m Listening on 127.0.0.1:4444",
+                "127.0.0.1:4444",
+            ),
+            (
+                "  Local:   http://localhost:5173/",
+                "http://localhost:5173/",
+            ),
+            ("server started on [::1]:8080", "[::1]:8080"),
+            ("Started server on port 0", "port 0"),
+            (r#"{"level":"info","port":8080}"#, r#"port":8080"#),
+        ] {
+            assert_eq!(
+                looks_like_announcement(line).as_deref(),
+                Some(part),
+                "{line}"
+            );
+        }
+        for line in [
+            r#"{"harness":1,"pid":7,"listening":{"http":"http://127.0.0.1:8080"}}"#,
+            "INFO starting up",
+            "GET /hello 200 3ms",
+            "see https://docs.rs/harness for help",
+            "support for ports is coming",
+        ] {
+            assert_eq!(looks_like_announcement(line), None, "{line}");
+        }
     }
 }

@@ -182,3 +182,94 @@ fn line_round_trips_through_parse() {
     assert_eq!(hs.pid, 99);
     assert_eq!(hs.listening["v6"].url.as_str(), "http://[::1]:5001/");
 }
+
+fn with_url(url: &str) -> String {
+    format!(r#"{{"harness":1,"pid":1,"listening":{{"http":"{url}"}}}}"#)
+}
+
+#[test]
+fn addresses_that_are_not_this_machine_are_refused() {
+    for host in [
+        "10.1.2.3",
+        "8.8.8.8",
+        "192.168.1.5",
+        "[2001:db8::1]",
+        "[fe80::1]",
+    ] {
+        let e = err(&with_url(&format!("http://{host}:8080")));
+        let bare = host.trim_matches(['[', ']']);
+        assert!(
+            e.contains(&format!(
+                "announces {bare}, which is not a loopback address"
+            )),
+            "{e}"
+        );
+        assert!(e.contains("must bind and announce 127.0.0.1"), "{e}");
+        // The detector (what the reader uses) refuses it too, instead of skipping it.
+        assert!(
+            detect(&with_url(&format!("http://{host}:8080")))
+                .unwrap()
+                .is_err()
+        );
+    }
+    let e = err(&with_url("http://example.com:8080"));
+    assert!(
+        e.contains("\"example.com\" is not a literal IP address"),
+        "{e}"
+    );
+    assert!(e.contains("127.0.0.1"), "{e}");
+}
+
+#[test]
+fn every_loopback_form_and_the_wildcards_are_accepted() {
+    for (url, connect) in [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
+        ("http://127.0.0.2:8080", "http://127.0.0.2:8080/"),
+        ("http://[::1]:8080", "http://[::1]:8080/"),
+        (
+            "http://[::ffff:127.0.0.1]:8080",
+            "http://[::ffff:7f00:1]:8080/",
+        ),
+        ("http://0.0.0.0:8080", "http://127.0.0.1:8080/"),
+        ("http://[::]:8080", "http://[::1]:8080/"),
+    ] {
+        let hs = parse(&with_url(url)).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(hs.primary().url.as_str(), connect, "{url}");
+    }
+}
+
+#[test]
+fn the_allow_list_hook_accepts_only_what_it_names() {
+    let line = with_url("http://192.168.1.5:8080");
+    let lan: IpAddr = "192.168.1.5".parse().unwrap();
+    let other: IpAddr = "192.168.1.6".parse().unwrap();
+    assert!(matches!(
+        parse_allowing(&line, &[other]),
+        Err(HandshakeError::NotLoopback { host, .. }) if host == lan
+    ));
+    let hs = parse_allowing(&line, &[lan]).unwrap();
+    assert_eq!(hs.primary().url.as_str(), "http://192.168.1.5:8080/");
+    assert!(detect_allowing(&line, &[lan]).unwrap().is_ok());
+}
+
+#[test]
+fn a_byte_order_mark_or_nul_bytes_before_the_handshake_are_accepted() {
+    for prefix in [
+        "\u{feff}",
+        "\0",
+        "\0\0\0",
+        "\u{feff}\0 ",
+        "\u{feff}\u{1b}[32m",
+    ] {
+        let line = format!("{prefix}{VALID}\0\r");
+        let hs = detect(&line)
+            .unwrap_or_else(|| panic!("{prefix:?} hid the handshake"))
+            .unwrap_or_else(|e| panic!("{prefix:?}: {e}"));
+        assert_eq!(hs.pid, 4242, "{prefix:?}");
+    }
+    // Split across reads, the BOM in a read of its own, as a runtime writing it first would.
+    let mut splitter = LineSplitter::new(1024);
+    let mut lines = splitter.push("\u{feff}".as_bytes());
+    lines.extend(splitter.push(format!("{VALID}\n").as_bytes()));
+    assert_eq!(detect(&lines[0]).unwrap().unwrap().pid, 4242);
+}

@@ -104,3 +104,106 @@ async fn logs_keep_both_streams_and_echo_switch_is_accepted() {
     });
     assert!(logged, "request log on stderr: {:?}", web.logs());
 }
+
+/// A python HTTP server that binds `bind`, then prints `prefix` (Python escapes, such as `\ufeff`)
+/// and a handshake announcing `announce` with its real port.
+fn python_announcing(bind: &str, announce: &str, prefix: &str) -> Server {
+    const SCRIPT: &str = r#"
+import http.server, os, sys
+bind, announce, prefix = sys.argv[1:4]
+srv = http.server.HTTPServer((bind, 0), http.server.SimpleHTTPRequestHandler)
+line = '{"harness":1,"pid":%d,"listening":{"http":"http://%s:%d"}}' % (os.getpid(), announce, srv.server_address[1])
+sys.stdout.buffer.write(prefix.encode().decode('unicode_escape').encode() + line.encode() + b'\n')
+sys.stdout.buffer.flush()
+srv.serve_forever()
+"#;
+    Server::new("python3")
+        .args(["-c", SCRIPT, bind, announce, prefix])
+        .ready_timeout(Duration::from_secs(20))
+}
+
+#[tokio::test]
+async fn a_handshake_after_a_byte_order_mark_is_accepted() {
+    let py = python_announcing("127.0.0.1", "127.0.0.1", r"\ufeff")
+        .spawn()
+        .await
+        .unwrap();
+    // The BOM really reached the harness: the raw line kept in the logs starts with it.
+    assert!(
+        py.logs().stdout().any(|l| l.starts_with('\u{feff}')),
+        "{:?}",
+        py.logs()
+    );
+    assert_eq!(py.url().host_str(), Some("127.0.0.1"));
+    assert!(get(py.url(), "").await.contains("Directory listing"));
+}
+
+#[tokio::test]
+async fn a_handshake_after_nul_bytes_is_accepted() {
+    let py = python_announcing("127.0.0.1", "127.0.0.1", r"\x00\x00\x00")
+        .spawn()
+        .await
+        .unwrap();
+    assert!(
+        py.logs().stdout().any(|l| l.starts_with("\0\0\0{")),
+        "{:?}",
+        py.logs()
+    );
+    assert!(get(py.url(), "").await.contains("Directory listing"));
+}
+
+#[tokio::test]
+async fn a_handshake_naming_another_machine_fails_at_once() {
+    for host in ["10.1.2.3", "8.8.8.8"] {
+        let started = Instant::now();
+        let e = python_announcing("127.0.0.1", host, "")
+            .spawn()
+            .await
+            .unwrap_err();
+        // Settled on the line, not by the 20 s ready timeout.
+        assert!(started.elapsed() < Duration::from_secs(15), "{e}");
+        let harness::Error::Handshake { source, .. } = &e else {
+            panic!("not a handshake error: {e}");
+        };
+        let why = source.to_string();
+        assert!(
+            why.contains(&format!(
+                "announces {host}, which is not a loopback address"
+            )),
+            "{why}"
+        );
+        assert!(why.contains("must bind and announce 127.0.0.1"), "{why}");
+    }
+}
+
+#[tokio::test]
+async fn a_wildcard_bind_is_connected_to_on_loopback() {
+    let py = python_announcing("0.0.0.0", "0.0.0.0", "")
+        .spawn()
+        .await
+        .unwrap();
+    assert_eq!(
+        py.url().as_str(),
+        format!("http://127.0.0.1:{}/", py.port())
+    );
+    assert!(get(py.url(), "").await.contains("Directory listing"));
+}
+
+#[tokio::test]
+async fn a_regex_capturing_port_0_hands_out_no_url() {
+    // `-port 0` servers print the port they asked for; the harness must not connect to it.
+    let started = Instant::now();
+    let e = Server::new("sh")
+        .args(["-c", "echo 'Started on port 0'; exec sleep 30"])
+        .ready(Ready::line(r"port (?P<port>\d+)").unwrap())
+        .ready_timeout(Duration::from_millis(1500))
+        .spawn()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, harness::Error::Timeout { .. }), "{e}");
+    assert!(started.elapsed() >= Duration::from_millis(1500), "{e}");
+    assert!(
+        e.to_string().contains("Started on port 0"),
+        "the line is in the logs: {e}"
+    );
+}
