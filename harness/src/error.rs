@@ -110,11 +110,15 @@ pub enum Error {
     Exited(Box<Failure>),
     /// The server did not get ready in time.
     #[error(
-        "server was not ready within {timeout:?} and is still running (it has now been killed)\n{failure}"
+        "server was not ready within {timeout:?} and is still running (it has now been killed){}\n{failure}",
+        seen_notes(seen)
     )]
     Timeout {
         /// The ready timeout.
         timeout: Duration,
+        /// Lines that almost counted, and what to do about them: a `Ready::line` capture that
+        /// cannot be connected to (port 0), or a URL printed without a handshake.
+        seen: Vec<String>,
         /// The context.
         failure: Box<Failure>,
     },
@@ -126,6 +130,19 @@ pub enum Error {
         /// What is wrong with the line.
         #[source]
         source: HandshakeError,
+    },
+    /// A port read by a [`Ready::line`](crate::Ready::line) regex is not one the server listens
+    /// on (a loose regex matched another number, such as the `127` of `127.0.0.1`).
+    #[error(
+        "server printed {line:?}, which the readiness regex read as port {port}, but nothing in the server's process group listens there before the ready timeout; make the regex match only the real port, e.g. `port (?P<port>\\d+)` or `127\\.0\\.0\\.1:(?P<port>\\d+)`\n{failure}"
+    )]
+    NotListening {
+        /// The line the regex matched.
+        line: String,
+        /// The port it captured.
+        port: u16,
+        /// The context.
+        failure: Box<Failure>,
     },
     /// The health check did not answer 2xx in time.
     #[error("health check GET {url} did not answer 2xx ({last})\n{failure}")]
@@ -275,11 +292,16 @@ impl Error {
             Error::Exited(f) => Some(f),
             Error::Timeout { failure, .. }
             | Error::Handshake { failure, .. }
+            | Error::NotListening { failure, .. }
             | Error::Health { failure, .. }
             | Error::Identity { failure, .. } => Some(failure),
             _ => None,
         }
     }
+}
+
+fn seen_notes(seen: &[String]) -> String {
+    seen.iter().map(|note| format!("\n  {note}")).collect()
 }
 
 fn available_hint(available: &[String]) -> String {

@@ -19,6 +19,9 @@ use crate::handshake::{HandshakeError, LineSplitter, strip_ansi};
 use crate::logs::{Logs, MAX_LINE, Rings, Stream};
 use crate::ready::{Ready, Seen};
 
+/// How many notes of lines that did not count a timeout error shows.
+const MAX_NOTES: usize = 3;
+
 /// Both pipes, stdout and stderr, have a reader thread each.
 const STREAMS: u8 = 2;
 
@@ -31,7 +34,11 @@ pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub(crate) enum Phase {
     Starting,
-    Ready(BTreeMap<String, Url>),
+    Ready {
+        listeners: BTreeMap<String, Url>,
+        /// The line that said so (empty when readiness came from `/proc`).
+        line: String,
+    },
     Malformed(HandshakeError),
 }
 
@@ -41,6 +48,7 @@ pub(crate) struct Monitor {
     name: String,
     echo: bool,
     rings: Mutex<Rings>,
+    notes: Mutex<Vec<String>>,
     settled: AtomicBool,
     phase: watch::Sender<Phase>,
     /// Set once an echo write failed (stderr closed, `| head`): echoing stops, draining goes on.
@@ -57,6 +65,7 @@ impl Monitor {
             name,
             echo,
             rings: Mutex::default(),
+            notes: Mutex::default(),
             settled: AtomicBool::new(false),
             phase: watch::channel(Phase::Starting).0,
             echo_broken: AtomicBool::new(false),
@@ -104,6 +113,19 @@ impl Monitor {
         self.closed_streams.send_modify(|n| *n += 1);
     }
 
+    /// Keeps a note of what was seen for a timeout error: the first few only.
+    fn note(&self, note: String) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        if notes.len() < MAX_NOTES && !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+
+    /// What was seen on the way to readiness that did not count, for a timeout error.
+    pub(crate) fn notes(&self) -> Vec<String> {
+        self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     fn take(&self, stream: Stream, lines: Vec<String>, ready: &mut Option<Ready>) {
         if lines.is_empty() {
             return;
@@ -117,9 +139,24 @@ impl Monitor {
             let text = strip_ansi(&raw);
             if let Some(rule) = ready.as_ref() {
                 let settle = match rule.check(&text) {
-                    // Recorded for the timeout error by the lead's monitor rewrite.
-                    Seen::Nothing | Seen::Rejected { .. } => None,
-                    Seen::Ready(urls) => Some(Phase::Ready(urls)),
+                    Seen::Nothing => {
+                        if rule.is_handshake()
+                            && let Some(fragment) = crate::ready::looks_like_announcement(&text)
+                        {
+                            self.note(format!(
+                                "saw {fragment:?} in line {text:?}, but no harness handshake; if the server cannot print one, wait for that line instead: Ready::line(r\"...(?P<port>\\d+)\") (CLI: --ready NAME=REGEX)"
+                            ));
+                        }
+                        None
+                    }
+                    Seen::Rejected { line, why } => {
+                        self.note(crate::ready::rejected_note(&line, &why));
+                        None
+                    }
+                    Seen::Ready(listeners) => Some(Phase::Ready {
+                        listeners,
+                        line: text.clone(),
+                    }),
                     Seen::Malformed(e) => Some(Phase::Malformed(e)),
                 };
                 if let Some(phase) = settle {

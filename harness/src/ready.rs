@@ -47,10 +47,6 @@ pub(crate) enum Seen {
     /// port 99999, a `url` group that is not a URL, a host that is not this machine). The wait goes
     /// on (a loose regex may match an earlier line than the one meant); the timeout error should say
     /// what was seen, see [`rejected_note`].
-    #[allow(
-        dead_code,
-        reason = "read by the timeout error once server.rs/monitor.rs record it (lead)"
-    )]
     Rejected {
         /// The line, as checked.
         line: String,
@@ -62,10 +58,6 @@ pub(crate) enum Seen {
 }
 
 /// How a [`Seen::Rejected`] reads in an error: `saw line "port 0": port 0 is not a real port`.
-#[allow(
-    dead_code,
-    reason = "read by the timeout error once server.rs/monitor.rs record it (lead)"
-)]
 pub(crate) fn rejected_note(line: &str, why: &str) -> String {
     format!("saw line {}: {why}", Quoted::new(line))
 }
@@ -172,6 +164,17 @@ impl Ready {
     /// Whether the rule is found by watching the process rather than reading its output.
     pub(crate) fn is_listening(&self) -> bool {
         matches!(self.0, Kind::Listening)
+    }
+
+    /// Whether the port comes from a regex over the server's output, which may match the wrong
+    /// number: the harness then confirms that the server's group listens there.
+    pub(crate) fn is_line(&self) -> bool {
+        matches!(self.0, Kind::Line(_))
+    }
+
+    /// Whether this rule waits for the harness handshake.
+    pub(crate) fn is_handshake(&self) -> bool {
+        matches!(self.0, Kind::Handshake)
     }
 
     /// Whether this rule reads stderr as well as stdout.
@@ -307,10 +310,6 @@ fn url_from_capture(text: &str, line: &str) -> Result<Url, String> {
 
 /// Text that looks like a server announcing where it listens: a URL with a port, an `IP:port`, a
 /// `localhost:port`, or `port N`.
-#[allow(
-    dead_code,
-    reason = "read by the timeout error once server.rs/monitor.rs record it (lead)"
-)]
 static ANNOUNCEMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
@@ -328,10 +327,6 @@ static ANNOUNCEMENT: LazyLock<Regex> = LazyLock::new(|| {
 /// handshake (` * Running on http://127.0.0.1:5000`, `listening on http://127.0.0.1:41123`,
 /// `port 0`), for a timeout to hint at `Ready::line` / `--ready`. `None` for other lines, a
 /// handshake line included.
-#[allow(
-    dead_code,
-    reason = "read by the timeout error once server.rs/monitor.rs record it (lead)"
-)]
 pub(crate) fn looks_like_announcement(line: &str) -> Option<String> {
     let cleaned = handshake::clean_line(line);
     if handshake::detect(&cleaned).is_some() {

@@ -471,7 +471,10 @@ impl Server {
             loop {
                 #[cfg(target_os = "linux")]
                 if let Some(addr) = crate::listening::listening_addr(spawned.pid()) {
-                    return Phase::Ready(crate::ready::listener_url(addr));
+                    return Phase::Ready {
+                        listeners: crate::ready::listener_url(addr),
+                        line: String::new(),
+                    };
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -484,12 +487,19 @@ impl Server {
             () = tokio::time::sleep_until(deadline) => {
                 return Err(Error::Timeout {
                     timeout: self.ready_timeout,
+                    seen: monitor.notes(),
                     failure: Box::new(spawned.fail(None).await),
                 });
             }
         };
         match settled {
-            Phase::Ready(listeners) => Ok(listeners),
+            Phase::Ready { listeners, line } => {
+                if self.ready.is_line() {
+                    self.confirm_listening(spawned, &listeners, line, deadline)
+                        .await?;
+                }
+                Ok(listeners)
+            }
             Phase::Malformed(source) => {
                 // Whether it already exited on its own, before our kill, is part of the story.
                 let exit = spawned.try_exit();
@@ -505,6 +515,47 @@ impl Server {
                 Err(Error::Exited(Box::new(spawned.fail(exit).await)))
             }
         }
+    }
+}
+
+impl Server {
+    /// A port read from the output by a regex may be the wrong number (the `127` of `127.0.0.1`):
+    /// hand it out only once the server's own process group listens on it (Linux: `/proc`; where
+    /// that cannot be read, the port is trusted). Polls, since a server may print its port a
+    /// moment before it listens, until the ready deadline.
+    async fn confirm_listening(
+        &self,
+        spawned: &Spawned,
+        listeners: &std::collections::BTreeMap<String, url::Url>,
+        line: String,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), Error> {
+        #[cfg(target_os = "linux")]
+        for url in listeners.values() {
+            let Some(port) = url.port_or_known_default() else {
+                continue;
+            };
+            loop {
+                match crate::listening::group_listens_on(spawned.pid(), port) {
+                    Some(true) | None => break,
+                    Some(false) => {}
+                }
+                if let Some(exit) = spawned.try_exit() {
+                    return Err(Error::Exited(Box::new(spawned.fail(Some(exit)).await)));
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(Error::NotListening {
+                        line,
+                        port,
+                        failure: Box::new(spawned.fail(None).await),
+                    });
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (spawned, listeners, line, deadline);
+        Ok(())
     }
 }
 

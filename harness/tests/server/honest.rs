@@ -245,3 +245,54 @@ async fn child_stops_a_server_whose_child_escaped() {
     let exit = web.stop().await.unwrap();
     assert_eq!(exit.signal(), Some(15), "{exit}");
 }
+
+/// `python3 -m http.server` prints `Serving HTTP on 127.0.0.1 port N (http://127.0.0.1:N/)`.
+fn http_server() -> Server {
+    Server::new("python3").args(["-m", "http.server", "0", "--bind", "127.0.0.1"])
+}
+
+#[tokio::test]
+async fn a_loose_regex_port_is_confirmed_before_the_url_is_handed_out() {
+    // `(?P<port>\d+)` matches the `127` of `127.0.0.1`, where nothing of the server listens.
+    let err = http_server()
+        .ready(Ready::line(r"(?P<port>\d+)").unwrap())
+        .ready_timeout(Duration::from_secs(2))
+        .spawn()
+        .await
+        .expect_err("port 127 is not where the server listens");
+    assert!(
+        matches!(err, Error::NotListening { port: 127, .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("Serving HTTP on 127.0.0.1"), "{text}");
+    assert!(
+        text.contains("nothing in the server's process group listens"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_precise_regex_port_is_confirmed_and_handed_out() {
+    let web = http_server()
+        .ready(Ready::line(r"port (?P<port>\d+)").unwrap())
+        .spawn()
+        .await
+        .unwrap();
+    assert_ne!(web.port(), 127);
+    assert!(web.stop().await.is_ok());
+}
+
+#[tokio::test]
+async fn a_timeout_after_a_url_without_a_handshake_suggests_a_ready_line() {
+    let err = http_server()
+        .ready_timeout(Duration::from_secs(1))
+        .spawn()
+        .await
+        .expect_err("http.server prints no handshake");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("but no harness handshake"), "{text}");
+    assert!(text.contains("Ready::line"), "{text}");
+    assert!(text.contains("--ready"), "{text}");
+}
