@@ -242,3 +242,33 @@ fn a_query_or_fragment_in_a_servers_url_stays_out_of_name_url() {
     assert_eq!(out.code(), Some(0), "{out}");
     assert!(out.stdout.contains("/app/\n"), "{out}");
 }
+
+/// A server whose child leaves the process group (`setsid`) and keeps the output pipes: when
+/// `harness run` stops the server, it names the escapee instead of staying silent.
+#[test]
+fn a_process_that_escaped_a_server_is_reported_as_a_leak() {
+    let server = r#"esc=sh -c 'setsid sleep 30 & echo "{\"harness\":1,\"pid\":$$,\"listening\":{\"http\":\"http://127.0.0.1:9\"}}"; exec sleep 60'"#;
+    let marker = unique();
+    let mut cmd = harness(&["run", "--server", server, "--", "true"]);
+    cmd.env(MARKER_KEY, &marker);
+    let out = Running::start(cmd).wait(LIMIT);
+    // The escapee carries the test's marker; end it whatever the assertions say.
+    let escapees = crate::support::processes_marked(&marker);
+    for (pid, _) in &escapees {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    assert_eq!(out.code(), Some(0), "{out}");
+    let leak = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("harness: LEAK: server `esc`"))
+        .unwrap_or_else(|| panic!("no leak warning: {out}"));
+    assert!(leak.contains("(sleep 30)"), "{leak}");
+    let (pid, _) = escapees
+        .iter()
+        .find(|(_, name)| name == "sleep")
+        .unwrap_or_else(|| panic!("the escapee is still there to be named: {out}"));
+    assert!(leak.contains(&format!("pid {pid} ")), "{leak}");
+}
