@@ -55,8 +55,12 @@ impl Checks {
             .build()
             .expect("a plain HTTP client builds");
         let hung = |what: &str| {
+            let state = match server.try_exit() {
+                Some(exit) => format!("; the server had exited ({exit})"),
+                None => " while the server was still running".to_owned(),
+            };
             format!(
-                "no answer within the ready timeout of {ready_timeout:?}; the {what} request hung while the server was still running"
+                "no answer within the ready timeout of {ready_timeout:?}; the {what} request hung{state}"
             )
         };
         if let Some(path) = &self.health {

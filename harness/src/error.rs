@@ -67,6 +67,12 @@ pub enum Error {
     /// A zero ready timeout.
     #[error("ready timeout is zero; give the server some time, e.g. Duration::from_secs(30)")]
     ZeroTimeout,
+    /// A ready timeout or grace period longer than a year.
+    #[error("timeout {timeout:?} is too long; give at most a year, e.g. Duration::from_secs(30)")]
+    TimeoutTooLong {
+        /// The longer of the two as given.
+        timeout: Duration,
+    },
     /// A readiness regex that does not compile.
     #[error("readiness regex {regex:?} does not compile")]
     BadRegex {
@@ -231,6 +237,15 @@ pub enum Error {
     SessionTimeout {
         /// The endpoint.
         url: String,
+        /// The limit.
+        timeout: Duration,
+    },
+    /// Closing a session took too long; its driver was stopped anyway.
+    #[cfg(feature = "browser")]
+    #[error(
+        "closing the WebDriver session took longer than {timeout:?}; its driver was stopped anyway"
+    )]
+    CloseTimeout {
         /// The limit.
         timeout: Duration,
     },

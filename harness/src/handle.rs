@@ -237,7 +237,8 @@ impl ServerHandle {
             tracing::debug!(server = %spawned.name(), ?grace, "grace period over; SIGKILL");
         }
         let name = spawned.name().to_owned();
-        // Killing and reaping block for at most a few milliseconds once the leader has exited.
+        // Killing and reaping block: usually for a few milliseconds once the leader has exited;
+        // at most 10 s for a leader that ignores SIGKILL (stuck in the kernel).
         let reaped = tokio::task::spawn_blocking(move || {
             let mut spawned = spawned;
             let exit = spawned.kill_and_reap();

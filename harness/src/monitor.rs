@@ -133,6 +133,9 @@ impl Monitor {
         if ready.is_some() && self.settled.load(Ordering::Acquire) {
             *ready = None;
         }
+        let echo = self.echo && !self.echo_broken.load(Ordering::Relaxed);
+        let mut echoed = Vec::new();
+        // Readiness is published under the rings' lock, so whoever sees it also sees the line.
         let mut rings = self.rings.lock().unwrap_or_else(|e| e.into_inner());
         for raw in lines {
             let raw_len = raw.len();
@@ -166,15 +169,23 @@ impl Monitor {
                     }
                 }
             }
-            if self.echo && !self.echo_broken.load(Ordering::Relaxed) {
-                // Never `eprintln!`: it panics when stderr is gone, which would end this thread,
-                // stop the draining and leave the server blocked on a full pipe.
-                let echoed = writeln!(std::io::stderr().lock(), "[{}] {text}", self.name);
-                if echoed.is_err() {
-                    self.echo_broken.store(true, Ordering::Relaxed);
-                }
+            if echo {
+                echoed.push(text.clone());
             }
             rings.push(stream, text, raw_len);
+        }
+        drop(rings);
+        // Echoed outside the lock: a slow stderr must not hold up `logs()`. Never `eprintln!`:
+        // it panics when stderr is gone, which would end this thread, stop the draining and
+        // leave the server blocked on a full pipe.
+        if !echoed.is_empty() {
+            let mut err = std::io::stderr().lock();
+            for text in echoed {
+                if writeln!(err, "[{}] {text}", self.name).is_err() {
+                    self.echo_broken.store(true, Ordering::Relaxed);
+                    break;
+                }
+            }
         }
     }
 

@@ -62,6 +62,14 @@ pub(crate) fn rejected_note(line: &str, why: &str) -> String {
     format!("saw line {}: {why}", Quoted::new(line))
 }
 
+/// Prints a warning on stderr, where a library user sees it with or without a `tracing`
+/// subscriber (and `tracing` gets it too).
+fn warn(text: &str) {
+    use std::io::Write;
+    tracing::warn!("{text}");
+    let _ = writeln!(std::io::stderr().lock(), "harness: warning: {text}");
+}
+
 /// The warning for a server that announced a wildcard bind, which the harness connects to on loopback.
 pub(crate) fn wildcard_warning(listener: &str, ip: IpAddr, line: &str) -> String {
     format!(
@@ -191,7 +199,7 @@ impl Ready {
                 Some(Ok(hs)) => {
                     for (name, l) in &hs.listening {
                         if l.addr.ip().is_unspecified() {
-                            tracing::warn!("{}", wildcard_warning(name, l.addr.ip(), line));
+                            warn(&wildcard_warning(name, l.addr.ip(), line));
                         }
                     }
                     Seen::Ready(
@@ -264,18 +272,20 @@ fn url_from_capture(text: &str, line: &str) -> Result<Url, String> {
             .set_host(Some("127.0.0.1"))
             .expect("an http URL takes an IP"),
         Some("0.0.0.0") => {
-            tracing::warn!(
-                "{}",
-                wildcard_warning("http", Ipv4Addr::UNSPECIFIED.into(), line)
-            );
+            warn(&wildcard_warning(
+                "http",
+                Ipv4Addr::UNSPECIFIED.into(),
+                line,
+            ));
             url.set_host(Some("127.0.0.1"))
                 .expect("an http URL takes an IP");
         }
         Some("[::]") => {
-            tracing::warn!(
-                "{}",
-                wildcard_warning("http", Ipv6Addr::UNSPECIFIED.into(), line)
-            );
+            warn(&wildcard_warning(
+                "http",
+                Ipv6Addr::UNSPECIFIED.into(),
+                line,
+            ));
             url.set_host(Some("[::1]"))
                 .expect("an http URL takes an IP");
         }

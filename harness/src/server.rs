@@ -27,6 +27,10 @@ pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// assert_eq!(harness::DEFAULT_GRACE, Duration::from_secs(5));
 /// ```
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// The longest ready timeout or grace period accepted: a deadline further away cannot be
+/// represented on every platform, and no test waits that long on purpose.
+const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// The environment variable that carries a fresh per-spawn nonce to the server.
 ///
 /// ```
@@ -367,6 +371,11 @@ impl Server {
         }
         if self.ready_timeout.is_zero() {
             return Err(Error::ZeroTimeout);
+        }
+        if self.ready_timeout > MAX_TIMEOUT || self.grace > MAX_TIMEOUT {
+            return Err(Error::TimeoutTooLong {
+                timeout: self.ready_timeout.max(self.grace),
+            });
         }
         if self.ready.is_listening() && !cfg!(target_os = "linux") {
             return Err(Error::Unsupported {

@@ -53,6 +53,11 @@ pub(crate) struct Spawned {
     killed: AtomicBool,
     /// The pipes' inodes, to name whoever still holds them (Linux).
     pipes: Vec<u64>,
+    /// Whether the exit-watching thread runs; without it the exit is reaped directly.
+    watching: bool,
+    /// Set once the output's end was waited for (or leaks were reported): `Drop` does not wait
+    /// or report again.
+    drain_settled: AtomicBool,
     /// Where it listens, for the keep message.
     pub(crate) url: Option<String>,
 }
@@ -81,16 +86,33 @@ impl Spawned {
             kept: launch.kept.clone(),
             killed: AtomicBool::new(false),
             pipes: Vec::new(),
+            watching: false,
+            drain_settled: AtomicBool::new(false),
             url: None,
         };
-        // From here on `this` owns the group: every `?` below kills and reaps it.
-        this.watch(&launch).map_err(spawn_error)?;
+        // From here on `this` owns the group: an error below kills it (a kept server too: it is
+        // only kept once it started) and dropping `this` reaps it.
+        if let Err(e) = this.watch(&launch) {
+            this.kill_group();
+            return Err(spawn_error(e));
+        }
         if launch.fail_after_spawn {
+            this.wait_for_first_line().await;
+            this.kill_group();
             return Err(spawn_error(std::io::Error::other(
                 "failed on purpose after the spawn (Server::fail_after_spawn)",
             )));
         }
         Ok(this)
+    }
+
+    /// For the test hook: the server got as far as printing a line (bounded), so that whatever
+    /// it forks first exists when the hook fails.
+    async fn wait_for_first_line(&self) {
+        let until = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.monitor.logs().stdout().next().is_none() && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     fn watch(&mut self, launch: &Launch) -> std::io::Result<()> {
@@ -122,7 +144,9 @@ impl Spawned {
                 self.monitor.drain(stderr, Stream::Stderr, stderr_rule)?;
             }
         }
-        self.monitor.watch_exit(self.pid)
+        self.monitor.watch_exit(self.pid)?;
+        self.watching = true;
+        Ok(())
     }
 
     pub(crate) fn name(&self) -> &str {
@@ -174,8 +198,7 @@ impl Spawned {
     /// our own SIGKILL is no part of the story.
     pub(crate) async fn fail(&self, exit: Option<Exit>) -> Failure {
         self.kill_group();
-        let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
-        self.monitor.wait_drained(deadline).await;
+        self.check_drained().await;
         self.failure(exit)
     }
 
@@ -199,6 +222,16 @@ impl Spawned {
         };
         self.killed.store(true, Ordering::Relaxed);
         self.group.kill();
+        if !self.watching {
+            // No thread waits for the exit: reap it here, bounded by the SIGKILL just sent.
+            self.group.release();
+            return Some(match child.wait() {
+                Ok(status) => Exit::from(status),
+                Err(e) => Exit::Unknown {
+                    why: format!("waiting for pid {} failed: {e}", self.pid),
+                },
+            });
+        }
         let exit = self.monitor.wait_exit_blocking(KILL_WAIT);
         if exit.is_none() {
             tracing::warn!(server = %self.name, pid = self.pid, "server did not die after SIGKILL");
@@ -216,7 +249,8 @@ impl Spawned {
             self.group.release();
         } else {
             // The group still has members, so its id cannot be reused: the watchdog keeps it
-            // and kills them when this process exits.
+            // and kills them when this process exits. They hold the pipes too: no second report.
+            self.drain_settled.store(true, Ordering::Relaxed);
             #[cfg(target_os = "linux")]
             crate::leaks::warn(
                 &self.name,
@@ -231,6 +265,9 @@ impl Spawned {
     /// After the group is dead: waits (bounded) for the pipes to close, and reports whoever
     /// still holds them: a process that escaped the group.
     pub(crate) async fn check_drained(&self) {
+        if self.drain_settled.swap(true, Ordering::Relaxed) || self.kept.is_some() {
+            return;
+        }
         let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
         if !self.monitor.wait_drained(deadline).await {
             self.report_pipe_holders();
@@ -238,6 +275,9 @@ impl Spawned {
     }
 
     fn check_drained_blocking(&self) {
+        if self.drain_settled.swap(true, Ordering::Relaxed) || self.kept.is_some() {
+            return;
+        }
         if !self.monitor.wait_drained_blocking(DRAIN_LIMIT) {
             self.report_pipe_holders();
         }
@@ -290,8 +330,7 @@ impl Drop for Spawned {
             self.keep_message();
             return;
         }
-        let kept = self.kept.is_some();
-        if self.kill_and_reap().is_some() && !kept {
+        if self.kill_and_reap().is_some() {
             self.check_drained_blocking();
         }
     }

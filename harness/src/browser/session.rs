@@ -336,12 +336,19 @@ impl Session {
         let client = self.client.take().expect("an open session has a client");
         let profile = self.profile.take();
         let driver = self.driver.take();
-        let closed = runtime::run(async move { client.close().await }).await;
+        let closed =
+            runtime::run(async move { tokio::time::timeout(CLOSE_LIMIT, client.close()).await })
+                .await;
         if let Some(driver) = driver {
             let _ = driver.stop().await;
         }
         drop(profile);
-        closed.map_err(|e| Error::webdriver("close the session", e))
+        match closed {
+            Ok(closed) => closed.map_err(|e| Error::webdriver("close the session", e)),
+            Err(_) => Err(Error::CloseTimeout {
+                timeout: CLOSE_LIMIT,
+            }),
+        }
     }
 }
 
@@ -353,6 +360,9 @@ impl Deref for Session {
     }
 }
 
+/// How long closing a session may take before its driver is stopped anyway.
+const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Drop for Session {
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
@@ -362,7 +372,8 @@ impl Drop for Session {
             // work: both block, so neither may run on the WebDriver runtime's one thread.
             runtime::detach_then_drop(
                 async move {
-                    let _ = client.close().await;
+                    // A hung driver or browser must not keep its driver alive: stop waiting.
+                    let _ = tokio::time::timeout(CLOSE_LIMIT, client.close()).await;
                 },
                 (driver, profile),
             );

@@ -149,9 +149,10 @@ impl TestCommand {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
-        // Kill, unregister from the watchdog, then reap: once reaped the id may be reused.
+        // Kill, unregister from the watchdog, then reap: once reaped the id may be reused. The
+        // kill also bounds the reaping wait when the exit was never seen.
+        self.kill();
         if let Some(group) = &mut self.group {
-            group.kill();
             group.release();
         }
         let _ = self.child.wait();
