@@ -1,7 +1,7 @@
 //! [`ServerHandle`]: a running server, and the guarantee that it stops.
 
 use std::collections::BTreeMap;
-use std::process::{Child, ExitStatus};
+use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use crate::Error;
 use crate::keep::KeptOutput;
 use crate::logs::Logs;
 use crate::monitor::Monitor;
-use crate::process::Group;
+use crate::process::{Child, Group};
 
 /// How long `Drop` waits for a SIGKILLed server to be reported gone.
 const KILL_WAIT: Duration = Duration::from_secs(10);

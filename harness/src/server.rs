@@ -2,7 +2,6 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::checks::{self, Checks};
@@ -10,7 +9,7 @@ use crate::handle::ServerHandle;
 use crate::keep::KeptOutput;
 use crate::logs::Stream;
 use crate::monitor::{Monitor, Phase};
-use crate::process::{self, Group};
+use crate::process::{self, Command, Group, Stdio};
 use crate::{Error, Failure, Ready, locate};
 
 /// The default time a server gets to become ready.
