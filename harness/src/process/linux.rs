@@ -103,6 +103,21 @@ struct Ends {
 
 /// Starts `cmd` and returns the running child. See the module docs.
 pub(super) fn spawn(cmd: &mut Command) -> io::Result<Child> {
+    let watchdog = if cmd.register {
+        watchdog::raw_fd()
+    } else {
+        None
+    };
+    spawn_with(cmd, watchdog, watchdog::unregister)
+}
+
+/// [`spawn`], with the child registering on `watchdog` and a failed child unregistered through
+/// `unregister` (tests pass a pipe of their own).
+fn spawn_with(
+    cmd: &mut Command,
+    watchdog: Option<RawFd>,
+    unregister: impl FnOnce(u32),
+) -> io::Result<Child> {
     let env = cmd.environment();
     let paths = exec_paths(&cmd.program, &env)?;
     let argv_owned: Vec<CString> = std::iter::once(cmd.program.clone())
@@ -170,11 +185,6 @@ pub(super) fn spawn(cmd: &mut Command) -> io::Result<Child> {
     argv.push(std::ptr::null());
     let mut envp: Vec<*const libc::c_char> = env_owned.iter().map(|e| e.as_ptr()).collect();
     envp.push(std::ptr::null());
-    let watchdog = if cmd.register {
-        watchdog::raw_fd()
-    } else {
-        None
-    };
     let plan = Plan {
         paths,
         argv,
@@ -182,7 +192,9 @@ pub(super) fn spawn(cmd: &mut Command) -> io::Result<Child> {
         cwd,
         stdio,
         group: cmd.group,
-        parent: cmd.parent_death.then(|| rustix::process::getpid().as_raw_nonzero().get()),
+        parent: cmd
+            .parent_death
+            .then(|| rustix::process::getpid().as_raw_nonzero().get()),
         watchdog,
         last_signal: libc::SIGRTMAX(),
         outcome: Outcome {
@@ -201,7 +213,7 @@ pub(super) fn spawn(cmd: &mut Command) -> io::Result<Child> {
         let errno = plan.outcome.errno.load(Ordering::Acquire);
         // The child exited with 127. Unregister first, then reap: once reaped its id is free.
         if registered {
-            watchdog::unregister(pid as u32);
+            unregister(pid as u32);
         }
         let _ = reap(pid as u32);
         return Err(step_error(step, errno, cmd));
@@ -247,7 +259,11 @@ fn exec_paths(program: &OsStr, env: &[(OsString, OsString)]) -> io::Result<Vec<C
         .unwrap_or_else(|| b"/bin:/usr/bin".to_vec());
     path.split(|b| *b == b':')
         .map(|dir| {
-            let mut full = if dir.is_empty() { b".".to_vec() } else { dir.to_vec() };
+            let mut full = if dir.is_empty() {
+                b".".to_vec()
+            } else {
+                dir.to_vec()
+            };
             full.push(b'/');
             full.extend_from_slice(bytes);
             c_string(OsString::from_vec(full))
@@ -403,7 +419,11 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
         }
         fail(
             Step::Exec,
-            if first_error == 0 { libc::ENOENT } else { first_error },
+            if first_error == 0 {
+                libc::ENOENT
+            } else {
+                first_error
+            },
         )
     }
 }
@@ -434,10 +454,160 @@ pub(super) fn reap(pid: u32) -> io::Result<ExitStatus> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pid 0"))?;
     loop {
         match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
-            Ok(Some((_, status))) => return Ok(ExitStatus::from_raw(status.as_raw() as i32)),
+            Ok(Some((_, status))) => return Ok(ExitStatus::from_raw(status.as_raw())),
             Ok(None) => return Err(io::Error::other("waitpid returned no status")),
             Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+
+    use super::{Command, Stdio, spawn_with};
+
+    /// A spawn through a pipe of our own as the watchdog; returns the result and what the
+    /// "watchdog" received.
+    fn spawn_logged(cmd: &mut Command) -> (std::io::Result<super::Child>, String) {
+        cmd.group = true;
+        cmd.register = true;
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let log = writer.try_clone().unwrap();
+        let result = spawn_with(cmd, Some(writer.as_raw_fd()), |pid| {
+            use std::io::Write;
+            (&log).write_all(format!("-{pid}\n").as_bytes()).unwrap();
+        });
+        // The child held a copy only until its exec or exit (close-on-exec), so this reaches EOF.
+        drop((writer, log));
+        let mut seen = String::new();
+        reader.read_to_string(&mut seen).unwrap();
+        (result, seen)
+    }
+
+    /// Whether `pid` is still our child in any state (a zombie included).
+    fn still_our_child(pid: u32) -> bool {
+        let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();
+        !matches!(
+            rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG),
+            Err(rustix::io::Errno::CHILD)
+        )
+    }
+
+    fn failed_child(cmd: &mut Command) -> (std::io::Error, u32) {
+        let (result, seen) = spawn_logged(cmd);
+        let error = result.expect_err("the spawn must fail");
+        let mut lines = seen.lines();
+        let registered = lines.next().expect("the child registered before it failed");
+        let pid: u32 = registered.strip_prefix('+').unwrap().parse().unwrap();
+        assert_eq!(lines.next(), Some(format!("-{pid}").as_str()), "{seen:?}");
+        assert_eq!(lines.next(), None, "{seen:?}");
+        assert!(!still_our_child(pid), "pid {pid} was not reaped");
+        (error, pid)
+    }
+
+    #[test]
+    fn a_failed_chdir_leaves_no_process_and_no_registration() {
+        let mut cmd = Command::new("/bin/true");
+        cmd.current_dir("/nonexistent-harness-dir");
+        let (error, _) = failed_child(&mut cmd);
+        assert_eq!(error.kind(), std::io::ErrorKind::NotFound, "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("chdir to /nonexistent-harness-dir"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_failed_exec_leaves_no_process_and_no_registration() {
+        let mut cmd = Command::new("/nonexistent-harness-program");
+        let (error, _) = failed_child(&mut cmd);
+        assert_eq!(error.kind(), std::io::ErrorKind::NotFound, "{error}");
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("harness-exec-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Not executable (no x bit; even root gets EACCES), and executable but not a program.
+        for (name, mode, errno) in [
+            ("plain", 0o644, libc::EACCES),
+            ("garbage", 0o755, libc::ENOEXEC),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, b"\x01\x02 not a program").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let (error, _) = failed_child(&mut Command::new(&path));
+            assert_eq!(error.raw_os_error(), Some(errno), "{name}: {error}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_child_gets_args_env_dir_and_stdio() {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "echo \"$1 $HARNESS_T_SET ${HARNESS_T_GONE-unset} $(pwd)\"",
+            "sh",
+            "arg one",
+        ])
+        .env("HARNESS_T_SET", "set")
+        .env("HARNESS_T_GONE", "x")
+        .env_remove("HARNESS_T_GONE")
+        .current_dir("/tmp")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+        let (result, seen) = spawn_logged(&mut cmd);
+        let mut child = result.unwrap();
+        let pid = child.id();
+        assert_eq!(seen, format!("+{pid}\n"), "registered itself, once");
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "arg one set unset /tmp\n");
+        assert!(child.wait().unwrap().success());
+        assert!(!still_our_child(pid));
+    }
+
+    #[test]
+    fn the_child_leads_its_group_with_no_signal_blocked_or_ignored() {
+        let mut cmd = Command::new("cat");
+        cmd.args(["/proc/self/status", "/proc/self/stat"])
+            .stdout(Stdio::piped());
+        let (result, _) = spawn_logged(&mut cmd);
+        let mut child = result.unwrap();
+        let pid = child.id();
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        let field = |name: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|hex| u64::from_str_radix(hex.trim(), 16).unwrap())
+                .unwrap()
+        };
+        // The parent thread blocked everything around the clone; the program must not inherit it.
+        assert_eq!(field("SigBlk:"), 0, "{out}");
+        // std's runtime ignores SIGPIPE in this process; the program must not. Signals 32 and 33
+        // are glibc's own, kept from us by glibc (its posix_spawn leaves both ignored): left out.
+        let ignored = field("SigIgn:") & !0x1_8000_0000;
+        assert_eq!(ignored, 0, "ignored: {ignored:#x}");
+        // /proc/self/stat: the fifth field is the process group.
+        let stat = out.lines().last().unwrap();
+        let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+        let pgrp: u32 = after_comm.split(' ').nth(2).unwrap().parse().unwrap();
+        assert_eq!(pgrp, pid, "leads its own group: {stat}");
     }
 }

@@ -139,10 +139,8 @@ impl Command {
 
     /// Sets an environment variable.
     pub(crate) fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
-        self.env.push((
-            key.as_ref().to_owned(),
-            Some(value.as_ref().to_owned()),
-        ));
+        self.env
+            .push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
         self
     }
 
@@ -235,7 +233,10 @@ pub(crate) struct Child {
     /// Whether the child registered its group with the watchdog before it could run.
     registered: bool,
     /// This process's end of the child's stdin, when piped.
-    #[expect(dead_code, reason = "as std's; no caller pipes stdin yet, but the end must stay open")]
+    #[expect(
+        dead_code,
+        reason = "as std's; no caller pipes stdin yet, but the end must stay open"
+    )]
     pub(crate) stdin: Option<ChildStdin>,
     /// This process's end of the child's stdout, when piped.
     pub(crate) stdout: Option<ChildStdout>,

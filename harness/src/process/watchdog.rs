@@ -105,7 +105,12 @@ fn reports() -> Option<&'static Reports> {
 )]
 pub(super) fn raw_fd() -> Option<RawFd> {
     let watchdog = pipe()?;
-    Some(watchdog.lock().unwrap_or_else(|e| e.into_inner()).as_raw_fd())
+    Some(
+        watchdog
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_raw_fd(),
+    )
 }
 
 /// Registers `pgid` from this process, after the spawn: only for the `posix_spawn` comparison
