@@ -8,6 +8,10 @@
 //!   picked free just before, passed with `--port`, then TCP connects until one succeeds.
 //!
 //! Each server is stopped after its measurement, outside the timed section.
+//!
+//! Row a′ compares the ways the harness can start a child (`HARNESS_SPAWN_METHOD`, see
+//! `harness/src/process/mod.rs`): each runs in a child process of its own (the method is read once
+//! per process), `Server::spawn` against raw interleaved as in row a, and reports its ratio.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -19,7 +23,7 @@ use anyhow::{Context, bail};
 use harness::Server;
 
 use super::report::{Line, Report};
-use super::setup::pick_free_port;
+use super::setup::{pick_free_port, report_to_parent, run_child_with};
 use super::stats::{Samples, fmt_ms};
 
 /// Measured iterations per method.
@@ -109,6 +113,81 @@ pub(crate) async fn run(server: &Server, report: &mut Report) -> anyhow::Result<
         met: None,
     });
     Ok(())
+}
+
+/// The spawn methods compared in row a′: the default first.
+const SPAWN_METHODS: [(&str, &str); 4] = [
+    (
+        "clone",
+        "clone(CLONE_VM|CLONE_VFORK) on the spawner thread (the default)",
+    ),
+    (
+        "clone-direct",
+        "the same on the calling thread: the spawner thread's hop",
+    ),
+    (
+        "fork",
+        "std `Command` + `pre_exec`: std forks (before this change)",
+    ),
+    (
+        "posix_spawn",
+        "std `Command` without `pre_exec`, registered after: has a window",
+    ),
+];
+
+/// Row a′: runs [`method_child`] once per spawn method and adds their ratios to `report`.
+pub(crate) fn methods(report: &mut Report) -> anyhow::Result<()> {
+    eprintln!("bench: a'. spawn methods, {N} interleaved iterations each, in a child per method");
+    let mut parts = Vec::new();
+    for (method, what) in SPAWN_METHODS {
+        let out = run_child_with("ready-method", &[("HARNESS_SPAWN_METHOD", method)])?;
+        let number = |key: &str| {
+            out[key]
+                .as_f64()
+                .with_context(|| format!("the ready-method child reported no {key}: {out}"))
+        };
+        let (ratio, harness, raw) = (number("ratio")?, number("harness_ms")?, number("raw_ms")?);
+        eprintln!("bench: a'. {method}: {ratio:.3}x ({harness:.2} ms vs. raw {raw:.2} ms): {what}");
+        report.num(&format!("ready_ratio_{}", method.replace('-', "_")), ratio);
+        report.num(
+            &format!("ready_{}_median_ms", method.replace('-', "_")),
+            harness,
+        );
+        parts.push(format!("`{method}` **{ratio:.2}×**"));
+    }
+    report.line(Line {
+        row: "a′. Spawn methods".into(),
+        measured: format!(
+            "row a per way of starting the child, each in a process of its own vs. raw; n={N} each"
+        ),
+        result: parts.join(", "),
+        target: "—".into(),
+        met: None,
+    });
+    Ok(())
+}
+
+/// In a child with `HARNESS_SPAWN_METHOD` set: `Server::spawn` vs. raw, interleaved; prints
+/// the medians and their ratio.
+pub(crate) async fn method_child(server: &Server) -> anyhow::Result<()> {
+    let program = server.validate()?;
+    let mut samples: [Samples; 2] = Default::default();
+    for iteration in 0..WARMUP + N {
+        for k in 0..2 {
+            let index = (iteration + k) % 2;
+            let method = [Method::Harness, Method::Raw][index];
+            let took = measure(method, server, &program).await?;
+            if iteration >= WARMUP {
+                samples[index].push(took);
+            }
+        }
+    }
+    let [harness, raw] = samples;
+    report_to_parent(&serde_json::json!({
+        "ratio": harness.median_ms() / raw.median_ms(),
+        "harness_ms": harness.median_ms(),
+        "raw_ms": raw.median_ms(),
+    }))
 }
 
 async fn measure(method: Method, server: &Server, program: &Path) -> anyhow::Result<Duration> {
