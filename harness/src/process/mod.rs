@@ -145,6 +145,10 @@ impl Command {
     }
 
     /// Sets environment variables.
+    #[cfg_attr(
+        not(feature = "cli"),
+        expect(dead_code, reason = "used by the CLI only")
+    )]
     pub(crate) fn envs<I, K, V>(&mut self, vars: I) -> &mut Self
     where
         I: IntoIterator<Item = (K, V)>,
