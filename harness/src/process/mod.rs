@@ -104,10 +104,13 @@ pub(crate) struct Command {
     current_dir: Option<PathBuf>,
     stdio: [Stdio; 3],
     /// Lead a new process group (Unix).
+    #[cfg_attr(windows, expect(dead_code, reason = "Unix only"))]
     group: bool,
     /// `PR_SET_PDEATHSIG = SIGKILL` (Linux).
+    #[cfg_attr(not(target_os = "linux"), expect(dead_code, reason = "Linux only"))]
     parent_death: bool,
     /// Register the group with the watchdog before exec (Unix).
+    #[cfg_attr(windows, expect(dead_code, reason = "Unix only"))]
     register: bool,
 }
 
@@ -235,6 +238,7 @@ impl Command {
 pub(crate) struct Child {
     pid: u32,
     /// Whether the child registered its group with the watchdog before it could run.
+    #[cfg_attr(windows, expect(dead_code, reason = "Unix only"))]
     registered: bool,
     /// This process's end of the child's stdin, when piped.
     #[expect(
