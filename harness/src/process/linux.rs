@@ -293,8 +293,9 @@ fn clone_and_exec(plan: &Plan) -> io::Result<libc::pid_t> {
     if stack == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: `stack` is our mapping of `STACK + page` bytes.
-    let guarded = unsafe { libc::mprotect(stack, page, libc::PROT_NONE) } == 0;
+    // SAFETY: `stack` is our mapping of `STACK + page` bytes. Should it fail, the child runs
+    // without the guard, as it would on a thread stack without one.
+    unsafe { libc::mprotect(stack, page, libc::PROT_NONE) };
     // SAFETY: plain signal-mask calls on our own sets; `clone` runs `child_main` on the new stack
     // (its top, 16-byte aligned since the mapping is page-aligned) with `plan`, which outlives it:
     // CLONE_VFORK suspends this thread until the child has exec'd or exited. All signals stay
@@ -317,7 +318,6 @@ fn clone_and_exec(plan: &Plan) -> io::Result<libc::pid_t> {
         libc::munmap(stack, STACK + page);
         (pid, clone_error)
     };
-    let _ = guarded;
     match clone_error {
         Some(e) => Err(e),
         None => Ok(pid),
