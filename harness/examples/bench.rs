@@ -8,6 +8,9 @@
 //! c. 256 servers at once, and the pick-a-free-port method at the same concurrency; d. pooled
 //! against fresh browser sessions (Chrome, and Firefox when installed); e. a 1 GiB log flood;
 //! f. the time from a SIGKILL of the owning process until its last descendant is gone.
+//! Row a also compares the ways of starting a child side by side (`a'.`, each in a child process
+//! with `HARNESS_SPAWN_METHOD` set; see `harness/src/process/mod.rs`). `bench ready` runs row a and
+//! that comparison only.
 //!
 //! Compared methods alternate within each iteration; results are medians and p95. The markdown
 //! table goes to stdout and `target/harness-bench.md`, the numbers to `target/harness-bench.json`.
@@ -47,9 +50,10 @@ fn main() -> ExitCode {
         .expect("a tokio runtime");
     let result = match args.as_slice() {
         [flag, row] if flag == setup::ROW_ARG => runtime.block_on(child_row(row)),
-        [] => runtime.block_on(all_rows()),
+        [] => runtime.block_on(all_rows(false)),
+        [only] if only == "ready" => runtime.block_on(all_rows(true)),
         _ => Err(anyhow::anyhow!(
-            "usage: bench (no arguments; `cargo run --release -p harness --example bench`)"
+            "usage: bench [ready] (`cargo run --release -p harness --example bench`; `ready`: row a only)"
         )),
     };
     match result {
@@ -68,11 +72,12 @@ async fn child_row(row: &str) -> anyhow::Result<()> {
         "scale" => scale::child(&server).await,
         "flood" => flood::child(&server).await,
         "owner" => death::owner(&server).await,
+        "ready-method" => ready::method_child(&server).await,
         other => bail!("unknown row `{other}`"),
     }
 }
 
-async fn all_rows() -> anyhow::Result<()> {
+async fn all_rows(ready_only: bool) -> anyhow::Result<()> {
     if !cfg!(target_os = "linux") {
         bail!("the bench reads /proc, so it runs on Linux only");
     }
@@ -88,10 +93,13 @@ async fn all_rows() -> anyhow::Result<()> {
     report.set("cpus", cpus);
 
     ready::run(&server, &mut report).await?;
-    tokio::task::block_in_place(|| scale::run(&mut report))?;
-    browsers::run(&server, &mut report).await?;
-    flood::run(&server, &mut report).await?;
-    tokio::task::block_in_place(|| death::run(&mut report))?;
+    tokio::task::block_in_place(|| ready::methods(&mut report))?;
+    if !ready_only {
+        tokio::task::block_in_place(|| scale::run(&mut report))?;
+        browsers::run(&server, &mut report).await?;
+        flood::run(&server, &mut report).await?;
+        tokio::task::block_in_place(|| death::run(&mut report))?;
+    }
     report.num("bench_seconds", started.elapsed().as_secs_f64());
 
     let markdown = report.markdown();

@@ -2,14 +2,13 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::checks::{self, Checks};
 use crate::handle::ServerHandle;
 use crate::keep::KeptOutput;
 use crate::monitor::Phase;
-use crate::process;
+use crate::process::{self, Command, Stdio};
 use crate::spawned::{Launch, Spawned};
 use crate::{Error, Ready, locate};
 

@@ -6,7 +6,6 @@
 //! each of those failures is an ordinary `?`: dropping the `Spawned` kills the whole group and
 //! reaps the leader, so no error path can leave a process behind.
 
-use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::keep::KeptOutput;
 use crate::logs::Stream;
 use crate::monitor::{DRAIN_LIMIT, Monitor};
-use crate::process::{self, Group};
+use crate::process::{self, Child, Command, Group};
 use crate::{Error, Exit, Failure, Ready};
 
 /// How long a SIGKILLed leader gets to be reported gone before the harness gives up on it.

@@ -1,6 +1,8 @@
 //! Rows a and b: how soon a spawned server is usable.
 //!
-//! Four methods, interleaved (the order rotates every iteration so none always goes first):
+//! Four methods, interleaved in an order shuffled every iteration (a rotation kept the cyclic
+//! neighbours fixed, so the harness always ran right after the 250 ms poll's idle wait and was
+//! measured ~15% slower than in a two-method run):
 //! - harness: `Server::spawn` until ready (the handshake line read and parsed);
 //! - raw: the least any launcher can do, `std::process::Command` with stdout piped and `PORT=0`,
 //!   until the first stdout line;
@@ -8,6 +10,10 @@
 //!   picked free just before, passed with `--port`, then TCP connects until one succeeds.
 //!
 //! Each server is stopped after its measurement, outside the timed section.
+//!
+//! Row a′ compares the ways the harness can start a child (`HARNESS_SPAWN_METHOD`, see
+//! `harness/src/process/mod.rs`): each runs in a child process of its own (the method is read once
+//! per process), `Server::spawn` against raw interleaved as in row a, and reports its ratio.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -19,11 +25,13 @@ use anyhow::{Context, bail};
 use harness::Server;
 
 use super::report::{Line, Report};
-use super::setup::pick_free_port;
+use super::setup::{pick_free_port, report_to_parent, run_child_with};
 use super::stats::{Samples, fmt_ms};
 
 /// Measured iterations per method.
 const N: usize = 100;
+/// Measured iterations per method in each row a′ child (more: each ratio is a few percent).
+const METHOD_N: usize = 300;
 /// Unrecorded iterations first (page cache, the harness's watchdog and spawner thread).
 const WARMUP: usize = 5;
 /// The longest any one start may take before the row fails.
@@ -50,9 +58,17 @@ pub(crate) async fn run(server: &Server, report: &mut Report) -> anyhow::Result<
     let program = server.validate()?;
     let mut samples: [Samples; 4] = Default::default();
     eprintln!("bench: a/b. ready latency, {N} interleaved iterations of 4 methods");
+    let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
     for iteration in 0..WARMUP + N {
-        for k in 0..METHODS.len() {
-            let index = (iteration + k) % METHODS.len();
+        let mut order = [0, 1, 2, 3];
+        // Fisher-Yates with xorshift64: fixed seed, so runs are comparable.
+        for i in (1..order.len()).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(i, (rng % (i as u64 + 1)) as usize);
+        }
+        for index in order {
             let took = measure(METHODS[index], server, &program).await?;
             if iteration >= WARMUP {
                 samples[index].push(took);
@@ -109,6 +125,83 @@ pub(crate) async fn run(server: &Server, report: &mut Report) -> anyhow::Result<
         met: None,
     });
     Ok(())
+}
+
+/// The spawn methods compared in row a′: the default first.
+const SPAWN_METHODS: [(&str, &str); 4] = [
+    (
+        "clone",
+        "clone(CLONE_VM|CLONE_VFORK) on the spawner thread (the default)",
+    ),
+    (
+        "clone-direct",
+        "the same on the calling thread: the spawner thread's hop",
+    ),
+    (
+        "fork",
+        "std `Command` + `pre_exec`: std forks (before this change)",
+    ),
+    (
+        "posix_spawn",
+        "std `Command` without `pre_exec`, registered after: has a window",
+    ),
+];
+
+/// Row a′: runs [`method_child`] once per spawn method and adds their ratios to `report`.
+pub(crate) fn methods(report: &mut Report) -> anyhow::Result<()> {
+    eprintln!(
+        "bench: a'. spawn methods, {METHOD_N} interleaved iterations each, in a child per method"
+    );
+    let mut parts = Vec::new();
+    for (method, what) in SPAWN_METHODS {
+        let out = run_child_with("ready-method", &[("HARNESS_SPAWN_METHOD", method)])?;
+        let number = |key: &str| {
+            out[key]
+                .as_f64()
+                .with_context(|| format!("the ready-method child reported no {key}: {out}"))
+        };
+        let (ratio, harness, raw) = (number("ratio")?, number("harness_ms")?, number("raw_ms")?);
+        eprintln!("bench: a'. {method}: {ratio:.3}x ({harness:.2} ms vs. raw {raw:.2} ms): {what}");
+        report.num(&format!("ready_ratio_{}", method.replace('-', "_")), ratio);
+        report.num(
+            &format!("ready_{}_median_ms", method.replace('-', "_")),
+            harness,
+        );
+        parts.push(format!("`{method}` **{ratio:.2}×**"));
+    }
+    report.line(Line {
+        row: "a′. Spawn methods".into(),
+        measured: format!(
+            "row a per way of starting the child, each in a process of its own vs. raw; n={METHOD_N} each"
+        ),
+        result: parts.join(", "),
+        target: "—".into(),
+        met: None,
+    });
+    Ok(())
+}
+
+/// In a child with `HARNESS_SPAWN_METHOD` set: `Server::spawn` vs. raw, interleaved; prints
+/// the medians and their ratio.
+pub(crate) async fn method_child(server: &Server) -> anyhow::Result<()> {
+    let program = server.validate()?;
+    let mut samples: [Samples; 2] = Default::default();
+    for iteration in 0..WARMUP + METHOD_N {
+        for k in 0..2 {
+            let index = (iteration + k) % 2;
+            let method = [Method::Harness, Method::Raw][index];
+            let took = measure(method, server, &program).await?;
+            if iteration >= WARMUP {
+                samples[index].push(took);
+            }
+        }
+    }
+    let [harness, raw] = samples;
+    report_to_parent(&serde_json::json!({
+        "ratio": harness.median_ms() / raw.median_ms(),
+        "harness_ms": harness.median_ms(),
+        "raw_ms": raw.median_ms(),
+    }))
 }
 
 async fn measure(method: Method, server: &Server, program: &Path) -> anyhow::Result<Duration> {

@@ -84,8 +84,14 @@ pub(crate) fn peak_rss_mib() -> anyhow::Result<f64> {
 
 /// Runs `bench --row <row>` to the end and parses the JSON line it prints last.
 pub(crate) fn run_child(row: &str) -> anyhow::Result<serde_json::Value> {
+    run_child_with(row, &[])
+}
+
+/// [`run_child`] with extra environment variables.
+pub(crate) fn run_child_with(row: &str, env: &[(&str, &str)]) -> anyhow::Result<serde_json::Value> {
     let output = Command::new(std::env::current_exe()?)
         .args([ROW_ARG, row])
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()

@@ -16,14 +16,14 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::process::{Child, Command, ExitStatus};
+use std::process::ExitStatus;
 
 use crate::Exit;
 
 use tokio::sync::oneshot;
 
 use super::signals::Stop;
-use crate::process::{self, Group};
+use crate::process::{self, Child, Command, Group};
 
 /// A running test command.
 #[derive(Debug)]

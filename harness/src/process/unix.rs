@@ -1,24 +1,24 @@
 //! Unix process groups, the parent-death signal, and exit statuses.
 
+use std::borrow::Cow;
 use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitStatus};
+use std::process::ExitStatus;
 
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 
-use super::watchdog;
+use super::{Child, Command, watchdog};
 
 /// Prepares `cmd` to lead a new process group, tied to this process's life unless `keep`: the
 /// parent-death signal (Linux) and the child's own registration with the watchdog, both before it
 /// execs. Spawn it with [`spawn`], then [`Group::adopt`] it.
 pub(crate) fn configure(cmd: &mut Command, keep: bool) {
-    cmd.process_group(0);
+    cmd.group = true;
     if keep {
         return;
     }
-    #[cfg(target_os = "linux")]
-    arm_parent_death_signal(cmd);
-    watchdog::register_in_child(cmd);
+    cmd.parent_death = cfg!(target_os = "linux");
+    cmd.register = true;
 }
 
 /// Ties `cmd` to this process's life without giving it a process group of its own: on Linux it
@@ -29,27 +29,86 @@ pub(crate) fn configure(cmd: &mut Command, keep: bool) {
     expect(dead_code, reason = "used by the CLI only")
 )]
 pub(crate) fn tie_to_parent(cmd: &mut Command) {
+    cmd.parent_death = cfg!(target_os = "linux");
+}
+
+/// How children are started; see the [module docs](super).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// `clone(CLONE_VM | CLONE_VFORK)` on the spawner thread (Linux; the default there).
+    Clone,
+    /// The same on the calling thread: only to measure what the spawner thread costs.
+    CloneDirect,
+    /// `std::process::Command` with `pre_exec`, which makes std `fork()` (the default elsewhere).
+    Fork,
+    /// `std::process::Command` without `pre_exec` (std uses `posix_spawn`), registered from the
+    /// parent after the spawn: a window, and no parent-death signal. Only for comparison.
+    PosixSpawn,
+}
+
+fn method() -> Method {
+    static METHOD: std::sync::OnceLock<Method> = std::sync::OnceLock::new();
+    *METHOD.get_or_init(|| {
+        let default = if cfg!(target_os = "linux") {
+            Method::Clone
+        } else {
+            Method::Fork
+        };
+        let chosen = match std::env::var("HARNESS_SPAWN_METHOD").as_deref() {
+            Ok("clone") if cfg!(target_os = "linux") => Method::Clone,
+            Ok("clone-direct") if cfg!(target_os = "linux") => Method::CloneDirect,
+            Ok("fork") => Method::Fork,
+            Ok("posix_spawn") => Method::PosixSpawn,
+            _ => default,
+        };
+        if chosen != default {
+            tracing::warn!("harness: HARNESS_SPAWN_METHOD={chosen:?}, for measurements only");
+        }
+        chosen
+    })
+}
+
+/// Starts `cmd` now, on this thread, by `method`.
+fn spawn_now(mut cmd: Command, method: Method) -> io::Result<Child> {
     #[cfg(target_os = "linux")]
-    arm_parent_death_signal(cmd);
-    #[cfg(not(target_os = "linux"))]
-    let _ = cmd;
+    if matches!(method, Method::Clone | Method::CloneDirect) {
+        return super::linux::spawn(&mut cmd);
+    }
+    let mut std_cmd = cmd.take_std();
+    if cmd.group {
+        std_cmd.process_group(0);
+    }
+    let in_child = method != Method::PosixSpawn;
+    #[cfg(target_os = "linux")]
+    if cmd.parent_death && in_child {
+        arm_parent_death_signal(&mut std_cmd);
+    }
+    let registering = cmd.register && in_child && watchdog::register_in_child(&mut std_cmd);
+    let spawned = std_cmd.spawn();
+    if registering {
+        watchdog::after_spawn(&spawned);
+    }
+    let child = spawned?;
+    let registered = registering || (cmd.register && !in_child && watchdog::register(child.id()));
+    Ok(Child::from_std(child, registered))
 }
 
 #[cfg(target_os = "linux")]
 #[expect(
     unsafe_code,
-    reason = "pre_exec is the only way to run prctl in the child"
+    reason = "pre_exec is the only way to run prctl in a child std forks"
 )]
-fn arm_parent_death_signal(cmd: &mut Command) {
+fn arm_parent_death_signal(cmd: &mut std::process::Command) {
     let parent = rustix::process::getpid();
     // SAFETY: the closure runs between fork and exec and only makes two raw syscalls through
-    // rustix (prctl, getppid), which are async-signal-safe; it allocates nothing on success.
+    // rustix (prctl, getppid), which are async-signal-safe, and builds its error from an errno
+    // (no allocation).
     unsafe {
         cmd.pre_exec(move || {
             rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
             // The parent may have died between fork and prctl; then the signal never comes.
             if rustix::process::getppid() != Some(parent) {
-                return Err(io::Error::other("the test process exited while spawning"));
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
             }
             Ok(())
         });
@@ -68,7 +127,7 @@ impl Group {
     /// watchdog itself (see [`configure`]).
     pub(crate) fn adopt(child: &Child, keep: bool) -> Self {
         let pgid = Pid::from_raw(child.id() as i32).expect("a child pid is positive");
-        let watched = !keep && watchdog::guards_children();
+        let watched = !keep && child.registered;
         Self { pgid, watched }
     }
 
@@ -105,12 +164,13 @@ impl Group {
 }
 
 /// Blocks until `pid` exits, **without reaping it**, so its pid and group id stay reserved.
+/// A wait that fails, or ends without a status, is an error, never a made-up status.
 pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
-    loop {
-        if let Some(status) = exit_status(pid, WaitIdOptions::empty())? {
-            return Ok(status);
-        }
-    }
+    exit_status(pid, WaitIdOptions::empty())?.ok_or_else(|| {
+        io::Error::other(format!(
+            "waitid for pid {pid} returned without an exit status"
+        ))
+    })
 }
 
 /// The exit status of `pid` if it has exited, without blocking and without reaping it.
@@ -142,8 +202,9 @@ fn exit_status(pid: u32, options: WaitIdOptions) -> io::Result<Option<ExitStatus
     }
 }
 
-pub(crate) fn signal_name(sig: i32) -> Option<&'static str> {
-    Some(match sig {
+/// The name of signal `sig` (`SIGKILL`, `SIGRTMIN+3`), or `None` for a number that is not one.
+pub(crate) fn signal_name(sig: i32) -> Option<Cow<'static, str>> {
+    let name = match sig {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",
         libc::SIGQUIT => "SIGQUIT",
@@ -159,6 +220,40 @@ pub(crate) fn signal_name(sig: i32) -> Option<&'static str> {
         libc::SIGPIPE => "SIGPIPE",
         libc::SIGALRM => "SIGALRM",
         libc::SIGTERM => "SIGTERM",
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        libc::SIGSTKFLT => "SIGSTKFLT",
+        libc::SIGCHLD => "SIGCHLD",
+        libc::SIGCONT => "SIGCONT",
+        libc::SIGSTOP => "SIGSTOP",
+        libc::SIGTSTP => "SIGTSTP",
+        libc::SIGTTIN => "SIGTTIN",
+        libc::SIGTTOU => "SIGTTOU",
+        libc::SIGURG => "SIGURG",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGVTALRM => "SIGVTALRM",
+        libc::SIGPROF => "SIGPROF",
+        libc::SIGWINCH => "SIGWINCH",
+        libc::SIGIO => "SIGIO",
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        libc::SIGPWR => "SIGPWR",
+        libc::SIGSYS => "SIGSYS",
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        _ => return realtime_name(sig),
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        _ => return None,
+    };
+    Some(Cow::Borrowed(name))
+}
+
+/// `SIGRTMIN`, `SIGRTMIN+n`, `SIGRTMAX` (the names `kill -l` uses for real-time signals).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn realtime_name(sig: i32) -> Option<Cow<'static, str>> {
+    let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+    Some(match sig {
+        s if s == min => Cow::Borrowed("SIGRTMIN"),
+        s if s == max => Cow::Borrowed("SIGRTMAX"),
+        s if s > min && s < max => Cow::Owned(format!("SIGRTMIN+{}", s - min)),
         _ => return None,
     })
 }
@@ -166,8 +261,12 @@ pub(crate) fn signal_name(sig: i32) -> Option<&'static str> {
 /// Spawns `cmd`. On Linux every spawn happens on one thread that lives as long as the process,
 /// because the parent-death signal fires when the *thread* that forked exits, not the process.
 pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
+    let method = method();
     #[cfg(target_os = "linux")]
     {
+        if method == Method::CloneDirect {
+            return spawn_now(cmd, method);
+        }
         use std::sync::mpsc;
         type Job = (Command, tokio::sync::oneshot::Sender<io::Result<Unclaimed>>);
         static SPAWNER: std::sync::OnceLock<std::sync::Mutex<mpsc::Sender<Job>>> =
@@ -177,9 +276,8 @@ pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
             std::thread::Builder::new()
                 .name("harness-spawner".into())
                 .spawn(move || {
-                    for (mut cmd, reply) in rx {
-                        let spawned = cmd.spawn();
-                        watchdog::after_spawn(&spawned);
+                    for (cmd, reply) in rx {
+                        let spawned = spawn_now(cmd, method);
                         // If the caller is gone, the reply is dropped, and with it the child.
                         let _ = reply.send(spawned.map(|child| Unclaimed(Some(child))));
                     }
@@ -203,10 +301,7 @@ pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
         // Serialized, as on Linux, for the watchdog's report pipe.
         static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _one_at_a_time = SPAWNING.lock().unwrap_or_else(|e| e.into_inner());
-        let mut cmd = cmd;
-        let spawned = cmd.spawn();
-        watchdog::after_spawn(&spawned);
-        spawned
+        spawn_now(cmd, method)
     }
 }
 
@@ -231,8 +326,73 @@ impl Drop for Unclaimed {
                 let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
             }
             // It may have registered itself; unregister before the reap frees its id.
-            watchdog::unregister(orphan.id());
+            if orphan.registered {
+                watchdog::unregister(orphan.id());
+            }
             let _ = orphan.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signal_name;
+
+    #[test]
+    fn every_signal_has_its_name() {
+        let name = |sig| signal_name(sig).map(|n| n.into_owned());
+        for (sig, expected) in [
+            (libc::SIGHUP, "SIGHUP"),
+            (libc::SIGKILL, "SIGKILL"),
+            (libc::SIGTERM, "SIGTERM"),
+            (libc::SIGCHLD, "SIGCHLD"),
+            (libc::SIGCONT, "SIGCONT"),
+            (libc::SIGSTOP, "SIGSTOP"),
+            (libc::SIGTSTP, "SIGTSTP"),
+            (libc::SIGTTIN, "SIGTTIN"),
+            (libc::SIGTTOU, "SIGTTOU"),
+            (libc::SIGURG, "SIGURG"),
+            (libc::SIGXCPU, "SIGXCPU"),
+            (libc::SIGXFSZ, "SIGXFSZ"),
+            (libc::SIGVTALRM, "SIGVTALRM"),
+            (libc::SIGPROF, "SIGPROF"),
+            (libc::SIGWINCH, "SIGWINCH"),
+            (libc::SIGIO, "SIGIO"),
+            (libc::SIGSYS, "SIGSYS"),
+        ] {
+            assert_eq!(name(sig).as_deref(), Some(expected), "signal {sig}");
+        }
+        assert_eq!(name(0), None);
+        assert_eq!(name(-1), None);
+        assert_eq!(name(1000), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn linux_numbers_and_real_time_signals() {
+        let name = |sig| signal_name(sig).map(|n| n.into_owned());
+        assert_eq!(name(16).as_deref(), Some("SIGSTKFLT"));
+        assert_eq!(name(24).as_deref(), Some("SIGXCPU"));
+        assert_eq!(name(30).as_deref(), Some("SIGPWR"));
+        assert_eq!(name(31).as_deref(), Some("SIGSYS"));
+        // Every number from 1 to SIGRTMAX has a name (32 and 33 are glibc's, below SIGRTMIN).
+        let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+        for sig in (1..32).chain(min..=max) {
+            assert!(name(sig).is_some(), "signal {sig} has no name");
+        }
+        assert_eq!(name(min).as_deref(), Some("SIGRTMIN"));
+        assert_eq!(name(min + 3), Some("SIGRTMIN+3".to_owned()));
+        assert_eq!(name(max).as_deref(), Some("SIGRTMAX"));
+        assert_eq!(name(max + 1), None);
+    }
+
+    #[test]
+    fn a_status_names_its_signal() {
+        use std::os::unix::process::ExitStatusExt;
+        let status = std::process::ExitStatus::from_raw(libc::SIGXCPU);
+        assert_eq!(
+            crate::Exit::from(status).to_string(),
+            format!("signal {} (SIGXCPU)", libc::SIGXCPU)
+        );
     }
 }

@@ -96,13 +96,33 @@ fn reports() -> Option<&'static Reports> {
         .as_ref()
 }
 
-/// Whether children spawned through [`register_in_child`] register themselves.
-pub(super) fn guards_children() -> bool {
-    pipe().is_some() && reports().is_some()
+/// The watchdog pipe's descriptor, for a child that writes its own `+PID` line (the Linux
+/// spawner); `None` when there is no watchdog. It lives in a static, is never closed, and is
+/// close-on-exec, so the server itself does not inherit it.
+#[cfg_attr(
+    not(target_os = "linux"),
+    expect(dead_code, reason = "the Linux spawner")
+)]
+pub(super) fn raw_fd() -> Option<RawFd> {
+    let watchdog = pipe()?;
+    Some(
+        watchdog
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_raw_fd(),
+    )
 }
 
-/// Has the child spawned from `cmd` register its process group (its own pid: the caller set
-/// `process_group(0)`) with the watchdog, before it execs. Returns whether it will.
+/// Registers `pgid` from this process, after the spawn: only for the `posix_spawn` comparison
+/// method, which has a window (see [`super`]). Returns whether the watchdog took it.
+pub(super) fn register(pgid: u32) -> bool {
+    send(&format!("+{pgid}\n"))
+}
+
+/// Has the child std spawns from `cmd` register its process group (its own pid: the caller set
+/// `process_group(0)`) with the watchdog, before it execs. Returns whether it will. (The Linux
+/// spawner writes the line itself, see `linux.rs`, and needs no report pipe: it learns through
+/// shared memory whether the child registered.)
 #[expect(
     unsafe_code,
     reason = "pre_exec is the only way to run code between fork and exec"
@@ -144,8 +164,9 @@ pub(super) fn register_in_child(cmd: &mut Command) -> bool {
     true
 }
 
-/// Writes `+PID\n` into `buf`, without allocating, and returns it.
-fn pid_line(buf: &mut [u8; 24], pid: i32) -> &[u8] {
+/// Writes `+PID\n` into `buf`, without allocating or panicking (an `i32` has at most 10 digits),
+/// and returns it. Called between fork (or clone) and exec.
+pub(super) fn pid_line(buf: &mut [u8; 24], pid: i32) -> &[u8] {
     let mut digits = [0u8; 12];
     let mut n = pid.unsigned_abs();
     let mut len = 0;

@@ -2,9 +2,12 @@
 //!
 //! Not exercised by this repository's CI, which runs on Linux; kept compiling-ready for users.
 
+use std::borrow::Cow;
 use std::io;
 use std::os::windows::io::AsRawHandle;
-use std::process::{Child, Command, ExitStatus};
+use std::process::ExitStatus;
+
+use super::{Child, Command, Inner};
 
 use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
 use windows_sys::Win32::System::JobObjects::{
@@ -23,9 +26,10 @@ pub(crate) fn configure(_cmd: &mut Command, _keep: bool) {}
 )]
 pub(crate) fn tie_to_parent(_cmd: &mut Command) {}
 
-/// Spawns `cmd`.
+/// Spawns `cmd` with `std::process::Command`.
 pub(crate) async fn spawn(mut cmd: Command) -> io::Result<Child> {
-    cmd.spawn()
+    let child = cmd.take_std().spawn()?;
+    Ok(Child::from_std(child, false))
 }
 
 /// A job object holding a spawned server and everything it starts.
@@ -60,7 +64,8 @@ impl Group {
                         size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
                     );
                 }
-                AssignProcessToJobObject(job, child.as_raw_handle() as HANDLE);
+                let Inner::Std(std_child) = &child.inner;
+                AssignProcessToJobObject(job, std_child.as_raw_handle() as HANDLE);
             }
             Self {
                 job,
@@ -155,6 +160,6 @@ fn exit_status(pid: u32, wait_ms: u32) -> io::Result<Option<ExitStatus>> {
 }
 
 /// Windows has no signals.
-pub(crate) fn signal_name(_sig: i32) -> Option<&'static str> {
+pub(crate) fn signal_name(_sig: i32) -> Option<Cow<'static, str>> {
     None
 }
