@@ -9,7 +9,7 @@
 //!   parent pid after `prctl`. A watchdog process (`/bin/sh`, in a process group of its own) holds a
 //!   pipe from the test process; when the test process dies by any means, the pipe closes and the
 //!   watchdog sends `SIGKILL` to every registered process group, which reaches grandchildren too.
-//!   Each server registers its group itself, between fork and exec, so while the watchdog runs no
+//!   Each server registers its group itself, between clone and exec, so while the watchdog runs no
 //!   server runs unregistered.
 //!   A descendant that moves itself to another process group or session (`setsid`) escapes both.
 //! - **macOS and other Unix**: the watchdog alone (there is no parent-death signal).

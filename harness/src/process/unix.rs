@@ -258,9 +258,38 @@ fn realtime_name(sig: i32) -> Option<Cow<'static, str>> {
     })
 }
 
+/// Says once, on stderr, when this process ignores SIGCHLD (a launcher that ignores it passes
+/// that on through exec): the kernel then reaps children itself, so no exit can be observed
+/// (they are reported as unknown) and a group id may be reused while the harness still holds it.
+/// The library does not change the disposition behind its user's back; the CLI resets it.
+#[expect(
+    unsafe_code,
+    reason = "sigaction is the only way to read a signal's disposition"
+)]
+fn warn_if_sigchld_ignored() {
+    static CHECKED: std::sync::Once = std::sync::Once::new();
+    CHECKED.call_once(|| {
+        // SAFETY: a null `act` only reads the current disposition into `old`, which is a valid,
+        // zeroed `sigaction`.
+        let ignored = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        };
+        if ignored {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "harness: warning: SIGCHLD is ignored in this process (inherited from its launcher), so the kernel reaps servers itself: their exits cannot be observed and are reported as unknown; start the tests with SIGCHLD at its default"
+            );
+        }
+    });
+}
+
 /// Spawns `cmd`. On Linux every spawn happens on one thread that lives as long as the process,
 /// because the parent-death signal fires when the *thread* that forked exits, not the process.
 pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
+    warn_if_sigchld_ignored();
     let method = method();
     #[cfg(target_os = "linux")]
     {

@@ -186,6 +186,11 @@ fn an_exit_nobody_saw_is_unknown_not_success() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("STOPPED: exit unknown"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("harness: warning: SIGCHLD is ignored"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
