@@ -119,20 +119,9 @@ async fn get(client: &reqwest::Client, url: &Url, deadline: tokio::time::Instant
     };
     match tokio::time::timeout_at(deadline, exchange).await {
         Ok(Ok((status, body))) => Answer::Body(status, body),
-        Ok(Err(e)) => Answer::Failed(error_chain(&e)),
+        Ok(Err(e)) => Answer::Failed(crate::error::chain(&e)),
         Err(_) => Answer::Hung,
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// A fresh, unguessable-enough nonce for one spawn (128 bits from the std hasher's random keys).

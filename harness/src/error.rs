@@ -315,6 +315,18 @@ impl Error {
     }
 }
 
+/// An error and its causes on one line: `error: cause: cause`.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn seen_notes(seen: &[String]) -> String {
     seen.iter().map(|note| format!("\n  {note}")).collect()
 }

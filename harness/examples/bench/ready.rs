@@ -36,8 +36,10 @@ const METHOD_N: usize = 300;
 const WARMUP: usize = 5;
 /// The longest any one start may take before the row fails.
 const LIMIT: Duration = Duration::from_secs(10);
+/// The ratio row a must stay under (the bar; the goal is 1.02).
+const TARGET_RATIO: f64 = 1.10;
 /// The ratio row a aims for.
-const TARGET_RATIO: f64 = 1.05;
+const GOAL_RATIO: f64 = 1.02;
 
 #[derive(Debug, Clone, Copy)]
 enum Method {
@@ -107,7 +109,7 @@ pub(crate) async fn run(server: &Server, report: &mut Report) -> anyhow::Result<
             harness.summary(),
             raw.summary()
         ),
-        target: format!("≤ {TARGET_RATIO:.2}×"),
+        target: format!("≤ {TARGET_RATIO:.2}× (goal {GOAL_RATIO:.2}×)"),
         met: Some(ratio <= TARGET_RATIO),
     });
     report.line(Line {

@@ -119,14 +119,10 @@ pub(crate) enum UsageError {
 /// An error and its causes on one line: `error: cause: cause`, whitespace runs collapsed (regex
 /// syntax errors, for one, span several lines).
 pub(crate) fn one_line(error: &dyn StdError) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::error::chain(error)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
