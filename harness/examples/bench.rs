@@ -1,7 +1,7 @@
 //! The numbers behind the README's Performance section, measured in one run:
 //!
 //! ```text
-//! cargo run --release -p harness --example bench
+//! cargo run --release -p harness-e2e --example bench
 //! ```
 //!
 //! Rows: a. ready latency against a raw spawn; b. against TCP polling at 100 ms and 250 ms;
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         [] => runtime.block_on(all_rows(false)),
         [only] if only == "ready" => runtime.block_on(all_rows(true)),
         _ => Err(anyhow::anyhow!(
-            "usage: bench [ready] (`cargo run --release -p harness --example bench`; `ready`: row a only)"
+            "usage: bench [ready] (`cargo run --release -p harness-e2e --example bench`; `ready`: row a only)"
         )),
     };
     match result {
@@ -83,7 +83,7 @@ async fn all_rows(ready_only: bool) -> anyhow::Result<()> {
     }
     if cfg!(debug_assertions) {
         eprintln!(
-            "bench: warning: a debug build; the README's numbers come from `cargo run --release -p harness --example bench`"
+            "bench: warning: a debug build; the README's numbers come from `cargo run --release -p harness-e2e --example bench`"
         );
     }
     let started = Instant::now();

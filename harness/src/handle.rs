@@ -50,19 +50,11 @@ impl ServerHandle {
 
     /// Waits until both output pipes are closed, at most until `deadline`; returns whether they
     /// closed (the logs are then complete).
-    #[cfg_attr(
-        not(feature = "cli"),
-        expect(dead_code, reason = "used by the CLI's death report")
-    )]
     pub(crate) async fn wait_drained(&self, deadline: tokio::time::Instant) -> bool {
         self.spawned.monitor().wait_drained(deadline).await
     }
 
     /// Sends SIGKILL to the whole group without reaping.
-    #[cfg_attr(
-        not(feature = "cli"),
-        expect(dead_code, reason = "used by the CLI's death report")
-    )]
     pub(crate) fn kill_group(&self) {
         self.spawned.kill_group();
     }

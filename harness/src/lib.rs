@@ -19,8 +19,12 @@
 //!
 //! # Feature flags
 //! - `server` (default): [`Server`], readiness, logs and death-proof cleanup.
-//! - `browser` (default): WebDriver drivers and fantoccini sessions.
-//! - `cli` (default): the `harness` command-line tool.
+//! - `browser` (default): WebDriver drivers and fantoccini sessions; [`fantoccini`] is re-exported,
+//!   so a test needs no `fantoccini` dependency of its own (one added with its default features
+//!   would pull in OpenSSL through native-tls).
+//!
+//! The `harness` command-line tool is a separate package, `harness-e2e-cli`; this library
+//! compiles none of it (no clap, indicatif, tracing-subscriber or shell-words).
 //!
 //! With `default-features = false` only [`handshake`] remains, for servers that announce themselves.
 //!
@@ -42,12 +46,13 @@
 
 pub mod handshake;
 
+#[cfg(feature = "server")]
+#[doc(hidden)]
+pub mod __cli;
 #[cfg(feature = "browser")]
 pub mod browser;
 #[cfg(feature = "server")]
 mod checks;
-#[cfg(feature = "cli")]
-pub mod cli;
 #[cfg(feature = "server")]
 mod error;
 #[cfg(feature = "server")]
@@ -83,6 +88,15 @@ pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, Sess
 pub use error::{Error, Failure, TAIL_LINES};
 #[cfg(feature = "server")]
 pub use exit::Exit;
+/// The WebDriver client every [`Session`] wraps, re-exported so that `harness::fantoccini::Locator`
+/// and friends need no dependency of their own (and no TLS stack).
+///
+/// ```
+/// use harness::fantoccini::Locator;
+/// let _heading = Locator::Css("h1");
+/// ```
+#[cfg(feature = "browser")]
+pub use fantoccini;
 #[cfg(feature = "server")]
 pub use handle::ServerHandle;
 #[cfg(feature = "server")]

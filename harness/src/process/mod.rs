@@ -48,9 +48,8 @@ mod os;
 #[cfg(unix)]
 mod watchdog;
 
-#[cfg(feature = "cli")]
-pub(crate) use os::tie_to_parent;
-pub(crate) use os::{Group, configure, signal_name, spawn, try_exit, wait_exit};
+pub use os::{Group, configure, spawn, tie_to_parent, wait_exit};
+pub(crate) use os::{signal_name, try_exit};
 
 /// What a child's stdin, stdout or stderr is connected to.
 #[derive(Debug)]
@@ -96,7 +95,7 @@ impl From<File> for Stdio {
 /// method names, plus what [`configure`] and [`tie_to_parent`] set. Unlike std's, what it holds
 /// can be read back, which the Linux spawner needs to start the child itself.
 #[derive(Debug)]
-pub(crate) struct Command {
+pub struct Command {
     program: OsString,
     args: Vec<OsString>,
     /// Changes to this process's environment, in order: `None` removes the variable.
@@ -116,7 +115,7 @@ pub(crate) struct Command {
 
 impl Command {
     /// A command running `program`, with stdin, stdout and stderr inherited.
-    pub(crate) fn new(program: impl AsRef<OsStr>) -> Self {
+    pub fn new(program: impl AsRef<OsStr>) -> Self {
         Self {
             program: program.as_ref().to_owned(),
             args: Vec::new(),
@@ -130,7 +129,7 @@ impl Command {
     }
 
     /// Appends arguments.
-    pub(crate) fn args<I, S>(&mut self, args: I) -> &mut Self
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -148,11 +147,7 @@ impl Command {
     }
 
     /// Sets environment variables.
-    #[cfg_attr(
-        not(feature = "cli"),
-        expect(dead_code, reason = "used by the CLI only")
-    )]
-    pub(crate) fn envs<I, K, V>(&mut self, vars: I) -> &mut Self
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Self
     where
         I: IntoIterator<Item = (K, V)>,
         K: AsRef<OsStr>,
@@ -235,7 +230,7 @@ impl Command {
 /// A started child: std's `Child` API as far as the harness uses it (`id`, the three pipes,
 /// `wait`). Dropping it neither kills nor reaps the process, as with std.
 #[derive(Debug)]
-pub(crate) struct Child {
+pub struct Child {
     pid: u32,
     /// Whether the child registered its group with the watchdog before it could run.
     #[cfg_attr(windows, expect(dead_code, reason = "Unix only"))]
@@ -275,16 +270,12 @@ impl Child {
     }
 
     /// The process id.
-    pub(crate) fn id(&self) -> u32 {
+    pub fn id(&self) -> u32 {
         self.pid
     }
 
     /// Reaps the child if it has exited, without blocking.
-    #[cfg_attr(
-        not(feature = "cli"),
-        expect(dead_code, reason = "used by the CLI's test command")
-    )]
-    pub(crate) fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
         match &mut self.inner {
             Inner::Std(child) => child.try_wait(),
             #[cfg(target_os = "linux")]
@@ -298,7 +289,7 @@ impl Child {
     }
 
     /// Waits for the child to exit and reaps it. Once reaped, its id is free for reuse.
-    pub(crate) fn wait(&mut self) -> io::Result<ExitStatus> {
+    pub fn wait(&mut self) -> io::Result<ExitStatus> {
         match &mut self.inner {
             Inner::Std(child) => child.wait(),
             #[cfg(target_os = "linux")]

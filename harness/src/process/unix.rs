@@ -12,7 +12,7 @@ use super::{Child, Command, watchdog};
 /// Prepares `cmd` to lead a new process group, tied to this process's life unless `keep`: the
 /// parent-death signal (Linux) and the child's own registration with the watchdog, both before it
 /// execs. Spawn it with [`spawn`], then [`Group::adopt`] it.
-pub(crate) fn configure(cmd: &mut Command, keep: bool) {
+pub fn configure(cmd: &mut Command, keep: bool) {
     cmd.group = true;
     if keep {
         return;
@@ -24,11 +24,7 @@ pub(crate) fn configure(cmd: &mut Command, keep: bool) {
 /// Ties `cmd` to this process's life without giving it a process group of its own: on Linux it
 /// gets `PR_SET_PDEATHSIG = SIGKILL`; elsewhere nothing (there is no parent-death signal). Used by
 /// the `harness run` CLI for a test command that must stay in the terminal's foreground group.
-#[cfg_attr(
-    not(feature = "cli"),
-    expect(dead_code, reason = "used by the CLI only")
-)]
-pub(crate) fn tie_to_parent(cmd: &mut Command) {
+pub fn tie_to_parent(cmd: &mut Command) {
     cmd.parent_death = cfg!(target_os = "linux");
 }
 
@@ -117,7 +113,7 @@ fn arm_parent_death_signal(cmd: &mut std::process::Command) {
 
 /// A process group led by a spawned server.
 #[derive(Debug)]
-pub(crate) struct Group {
+pub struct Group {
     pgid: Pid,
     watched: bool,
 }
@@ -125,7 +121,7 @@ pub(crate) struct Group {
 impl Group {
     /// Takes charge of the group `child` leads; unless `keep`, the child registered it with the
     /// watchdog itself (see [`configure`]).
-    pub(crate) fn adopt(child: &Child, keep: bool) -> Self {
+    pub fn adopt(child: &Child, keep: bool) -> Self {
         let pgid = Pid::from_raw(child.id() as i32).expect("a child pid is positive");
         let watched = !keep && child.registered;
         Self { pgid, watched }
@@ -137,26 +133,22 @@ impl Group {
     }
 
     /// Asks every process of the group to stop (SIGTERM).
-    pub(crate) fn terminate(&self) {
+    pub fn terminate(&self) {
         let _ = rustix::process::kill_process_group(self.pgid, Signal::TERM);
     }
 
     /// Sends SIGINT to every process of the group, as a terminal's Ctrl-C would.
-    #[cfg_attr(
-        not(feature = "cli"),
-        expect(dead_code, reason = "used by the CLI only")
-    )]
-    pub(crate) fn interrupt(&self) {
+    pub fn interrupt(&self) {
         let _ = rustix::process::kill_process_group(self.pgid, Signal::INT);
     }
 
     /// Kills every process of the group (SIGKILL). Safe to call until the leader is reaped.
-    pub(crate) fn kill(&self) {
+    pub fn kill(&self) {
         let _ = rustix::process::kill_process_group(self.pgid, Signal::KILL);
     }
 
     /// Forgets the group once it is killed and its leader reaped.
-    pub(crate) fn release(&mut self) {
+    pub fn release(&mut self) {
         if std::mem::take(&mut self.watched) {
             watchdog::unregister(self.id());
         }
@@ -165,7 +157,7 @@ impl Group {
 
 /// Blocks until `pid` exits, **without reaping it**, so its pid and group id stay reserved.
 /// A wait that fails, or ends without a status, is an error, never a made-up status.
-pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
+pub fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
     exit_status(pid, WaitIdOptions::empty())?.ok_or_else(|| {
         io::Error::other(format!(
             "waitid for pid {pid} returned without an exit status"
@@ -288,7 +280,7 @@ fn warn_if_sigchld_ignored() {
 
 /// Spawns `cmd`. On Linux every spawn happens on one thread that lives as long as the process,
 /// because the parent-death signal fires when the *thread* that forked exits, not the process.
-pub(crate) async fn spawn(cmd: Command) -> io::Result<Child> {
+pub async fn spawn(cmd: Command) -> io::Result<Child> {
     warn_if_sigchld_ignored();
     let method = method();
     #[cfg(target_os = "linux")]

@@ -17,24 +17,20 @@ use windows_sys::Win32::System::JobObjects::{
 };
 
 /// Nothing to prepare: the job object is attached right after spawn.
-pub(crate) fn configure(_cmd: &mut Command, _keep: bool) {}
+pub fn configure(_cmd: &mut Command, _keep: bool) {}
 
 /// Nothing to prepare: Windows has no parent-death signal (the CLI puts the command in a job).
-#[cfg_attr(
-    not(feature = "cli"),
-    expect(dead_code, reason = "used by the CLI only")
-)]
-pub(crate) fn tie_to_parent(_cmd: &mut Command) {}
+pub fn tie_to_parent(_cmd: &mut Command) {}
 
 /// Spawns `cmd` with `std::process::Command`.
-pub(crate) async fn spawn(mut cmd: Command) -> io::Result<Child> {
+pub async fn spawn(mut cmd: Command) -> io::Result<Child> {
     let child = cmd.take_std().spawn()?;
     Ok(Child::from_std(child, false))
 }
 
 /// A job object holding a spawned server and everything it starts.
 #[derive(Debug)]
-pub(crate) struct Group {
+pub struct Group {
     job: HANDLE,
     pid: u32,
 }
@@ -49,7 +45,7 @@ unsafe impl Sync for Group {}
 impl Group {
     /// Puts `child` in a new job that dies with this process unless `keep`.
     #[expect(unsafe_code, reason = "Win32 job object calls")]
-    pub(crate) fn adopt(child: &Child, keep: bool) -> Self {
+    pub fn adopt(child: &Child, keep: bool) -> Self {
         // SAFETY: plain Win32 calls on handles we own; failures leave `job` null and are tolerated.
         unsafe {
             let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
@@ -80,22 +76,18 @@ impl Group {
     }
 
     /// Windows has no SIGTERM for console-less children: terminate the job.
-    pub(crate) fn terminate(&self) {
+    pub fn terminate(&self) {
         self.kill();
     }
 
     /// Windows has no SIGINT for console-less children: terminate the job.
-    #[cfg_attr(
-        not(feature = "cli"),
-        expect(dead_code, reason = "used by the CLI only")
-    )]
-    pub(crate) fn interrupt(&self) {
+    pub fn interrupt(&self) {
         self.kill();
     }
 
     /// Ends every process in the job.
     #[expect(unsafe_code, reason = "Win32 job object call")]
-    pub(crate) fn kill(&self) {
+    pub fn kill(&self) {
         if !self.job.is_null() {
             // SAFETY: `job` is a job handle we own.
             unsafe { TerminateJobObject(self.job, 1) };
@@ -104,7 +96,7 @@ impl Group {
 
     /// Closes the job handle.
     #[expect(unsafe_code, reason = "Win32 handle close")]
-    pub(crate) fn release(&mut self) {
+    pub fn release(&mut self) {
         if !self.job.is_null() {
             // SAFETY: `job` is a handle we own, closed once.
             unsafe { CloseHandle(self.job) };
@@ -115,7 +107,7 @@ impl Group {
 
 /// Blocks until `pid` exits. On Windows a process handle keeps the id reserved, so waiting through
 /// a fresh handle is enough.
-pub(crate) fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
+pub fn wait_exit(pid: u32) -> io::Result<ExitStatus> {
     use windows_sys::Win32::System::Threading::INFINITE;
     exit_status(pid, INFINITE)?.ok_or_else(|| io::Error::other("an endless wait ended early"))
 }

@@ -93,7 +93,7 @@ pub(crate) enum UsageError {
         /// Which option or server.
         context: String,
         /// The library's error.
-        error: Box<crate::Error>,
+        error: Box<harness::Error>,
     },
     /// `--browser` names no browser we know, or its driver or browser is missing.
     #[error("--browser {given}: {}", one_line(.error))]
@@ -101,7 +101,7 @@ pub(crate) enum UsageError {
         /// What was given.
         given: String,
         /// The library's error.
-        error: Box<crate::Error>,
+        error: Box<harness::Error>,
     },
     /// `harness run` without a test command.
     #[error(
@@ -112,14 +112,14 @@ pub(crate) enum UsageError {
     #[error("TEST_COMMAND: {}", one_line(.error))]
     TestProgram {
         /// The library's error.
-        error: Box<crate::Error>,
+        error: Box<harness::Error>,
     },
 }
 
 /// An error and its causes on one line: `error: cause: cause`, whitespace runs collapsed (regex
 /// syntax errors, for one, span several lines).
 pub(crate) fn one_line(error: &dyn StdError) -> String {
-    crate::error::chain(error)
+    harness::__cli::chain(error)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn library_errors_keep_their_cause_on_one_line() {
-        let error = crate::Ready::line("(").unwrap_err();
+        let error = harness::Ready::line("(").unwrap_err();
         let line = UsageError::Server {
             context: "--ready web".into(),
             error: Box::new(error),

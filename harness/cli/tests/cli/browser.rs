@@ -78,8 +78,10 @@ print('SELENIUM-OK', flush=True)";
 /// and renamed into place, so a half-made venv is never used.
 fn selenium_python() -> std::path::PathBuf {
     use std::process::Command;
+    // This package is `harness/cli/`: the workspace root is two levels up.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .ancestors()
+        .nth(2)
         .expect("the workspace root");
     let venv = root.join("target/selenium-venv");
     let python = venv.join("bin/python");

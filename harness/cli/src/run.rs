@@ -65,7 +65,7 @@ pub(crate) async fn run(args: RunArgs) -> ExitCode {
         running.report_death(index, status, "the tests ran").await;
         dead.push(index);
     }
-    if let crate::Exit::Unknown { why } = &status {
+    if let harness::Exit::Unknown { why } = &status {
         say!(
             "harness: error: the test command's exit was not observed ({why}); exit status {}",
             exit::EXIT_UNKNOWN

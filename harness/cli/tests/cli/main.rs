@@ -11,7 +11,7 @@ mod exit_codes;
 mod failures;
 mod honest;
 mod input;
-#[path = "../common/procs.rs"]
+#[path = "../../../tests/common/procs.rs"]
 mod procs;
 mod run;
 mod scale;

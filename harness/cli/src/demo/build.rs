@@ -1,4 +1,4 @@
-//! fixtures-app for the demo. `cargo run -p harness -- demo` builds harness alone, so on a fresh
+//! fixtures-app for the demo. `cargo run -p harness-e2e-cli -- demo` builds harness alone, so on a fresh
 //! clone the server the demo runs against is not there yet: the demo builds it, in the profile of
 //! the running binary, then looks again.
 
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::{Error, Server};
+use harness::{Error, Server};
 
 /// How long building fixtures-app may take (a cold build on a small machine).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -53,7 +53,7 @@ pub(super) async fn fixtures_app() -> Result<Server, String> {
 /// `build -p fixtures-app`, plus the profile of the directory this binary runs from.
 fn build_args() -> Vec<String> {
     let mut args: Vec<String> = ["build", "-p", "fixtures-app"].map(String::from).into();
-    let profile = crate::locate::cargo_target_dir()
+    let profile = harness::__cli::cargo_target_dir()
         .and_then(|dir| dir.file_name().map(|n| n.to_string_lossy().into_owned()));
     match profile.as_deref() {
         None | Some("debug") => {}

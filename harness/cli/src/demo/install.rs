@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 use super::progress;
-use crate::Browser;
+use harness::Browser;
 
 /// How long one apt-get command may run.
 const APT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -117,11 +117,14 @@ pub(super) async fn ensure_chrome() -> Result<(), InstallError> {
 /// What is missing of Chrome and chromedriver, as the library says it, or `None` if both are found.
 fn missing() -> Option<String> {
     let browser = Browser::Chrome;
-    let problems: Vec<String> = [browser.find_driver().err(), browser.find_binary().err()]
-        .into_iter()
-        .flatten()
-        .map(|e| e.to_string())
-        .collect();
+    let problems: Vec<String> = [
+        harness::__cli::find_driver(browser).err(),
+        harness::__cli::find_binary(browser).err(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|e| e.to_string())
+    .collect();
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 

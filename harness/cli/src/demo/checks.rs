@@ -4,10 +4,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use fantoccini::Locator;
+use harness::fantoccini::Locator;
 use url::Url;
 
-use crate::{ServerHandle, Session};
+use harness::{ServerHandle, Session};
 
 /// How long one check may take, waits included.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,4 +1,4 @@
-//! `harness demo`: the library at work, as a newcomer's first command (`cargo run -p harness --
+//! `harness demo`: the library at work, as a newcomer's first command (`cargo run -p harness-e2e-cli --
 //! demo`). Four fixtures-app instances and four headless Chrome sessions start side by side, each
 //! session drives its own instance, and a table shows what passed.
 //!
@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use tokio::task::JoinHandle;
 
-use crate::{Browser, Driver, Error, Server, ServerHandle, Session};
+use harness::{Browser, Driver, Error, Server, ServerHandle, Session};
 use table::{Row, Table};
 
 /// How many servers and sessions run side by side.

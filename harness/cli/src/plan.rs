@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use super::args::StackArgs;
 use super::usage::UsageError;
-use crate::{Browser, Ready, Server};
+use harness::{Browser, Ready, Server};
 
 /// Everything `run` or `serve` will start, already checked.
 #[derive(Debug)]
@@ -106,15 +106,15 @@ fn check_browser(given: &str) -> Result<Browser, UsageError> {
         error: Box::new(error),
     };
     let browser: Browser = given.parse().map_err(fail)?;
-    browser.find_driver().map_err(fail)?;
-    browser.find_binary().map_err(fail)?;
+    harness::__cli::find_driver(browser).map_err(fail)?;
+    harness::__cli::find_binary(browser).map_err(fail)?;
     Ok(browser)
 }
 
 /// Checks that the test command's program exists.
 pub(crate) fn check_test_command(command: &[OsString]) -> Result<(), UsageError> {
     let program = command.first().ok_or(UsageError::MissingCommand)?;
-    crate::locate::resolve(program, None)
+    harness::__cli::resolve(program)
         .map(drop)
         .map_err(|error| UsageError::TestProgram {
             error: Box::new(error),

@@ -1,4 +1,4 @@
-//! The `harness` command-line tool: the library's [`Server`](crate::Server) guarantees for any
+//! The `harness` command-line tool: the library's [`Server`](harness::Server) guarantees for any
 //! test command, in any language.
 //!
 //! # Commands
@@ -131,8 +131,8 @@ Examples:
   harness run --server 'py=python3 -m http.server 0 --bind 127.0.0.1' \\
       --ready 'py=port (?P<port>\\d+)' -- sh -c 'curl -f \"$PY_URL\"'";
 
-/// Runs the `harness` command line and returns its exit status (see the [module docs](self)).
-pub fn main() -> ExitCode {
+/// Runs the `harness` command line and returns its exit status (see the [crate docs](crate)).
+fn main() -> ExitCode {
     // Before anything is spawned: a parent that ignores SIGCHLD would make the kernel reap our
     // children itself, every wait would fail, and nobody would see the test command's exit.
     reset_sigchld();

@@ -10,8 +10,8 @@ use tokio::task::JoinSet;
 
 use super::plan::Plan;
 use super::signals::{Signals, Stop};
-use crate::logs::Stream;
-use crate::{Driver, Error, Exit, ServerHandle};
+use harness::logs::Stream;
+use harness::{Driver, Error, Exit, ServerHandle};
 
 /// Lines of each stream shown for a server when something failed.
 pub(crate) const FAILURE_TAIL: usize = 40;
@@ -134,7 +134,7 @@ enum Launched {
         prefix: String,
         result: Result<ServerHandle, Error>,
     },
-    Driver(crate::Browser, Result<Driver, Error>),
+    Driver(harness::Browser, Result<Driver, Error>),
 }
 
 impl Running {
@@ -199,9 +199,9 @@ impl Running {
     /// nothing left to serve.
     pub(crate) async fn report_death(&self, index: usize, status: Exit, during: &str) {
         if let Some(handle) = self.handles().nth(index) {
-            handle.kill_group();
-            let deadline = tokio::time::Instant::now() + crate::monitor::DRAIN_LIMIT;
-            handle.wait_drained(deadline).await;
+            harness::__cli::kill_group(handle);
+            let deadline = tokio::time::Instant::now() + harness::__cli::DRAIN_LIMIT;
+            harness::__cli::wait_drained(handle, deadline).await;
             say!(
                 "harness: error: server `{}` (pid {}) died while {during}: {}\n{}",
                 handle.name(),
@@ -267,8 +267,7 @@ pub(crate) fn base_url(url: &url::Url) -> String {
     let mut base = url.clone();
     base.set_query(None);
     base.set_fragment(None);
-    crate::handshake::ensure_trailing_slash(&mut base);
-    base.into()
+    harness::__cli::with_trailing_slash(base).into()
 }
 
 /// The driver's URL as `WEBDRIVER_URL` gives it: without a trailing `/`, the form stock clients

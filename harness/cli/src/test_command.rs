@@ -18,12 +18,12 @@ use std::ffi::OsString;
 use std::io;
 use std::process::ExitStatus;
 
-use crate::Exit;
+use harness::Exit;
 
 use tokio::sync::oneshot;
 
 use super::signals::Stop;
-use crate::process::{self, Child, Command, Group};
+use harness::__cli::process::{self, Child, Command, Group};
 
 /// A running test command.
 #[derive(Debug)]

@@ -1,0 +1,67 @@
+//! For the `harness-e2e-cli` package (the `harness` command line) only: not public API, not
+//! covered by semver, hidden from the docs. It exposes the few internals the command line needs
+//! for its test command (a process group tied to the harness's life, as every server's is) and
+//! its death reports, so the library's own modules can stay private.
+//!
+//! ```
+//! let slash = harness::__cli::with_trailing_slash("http://127.0.0.1:8080/app".parse().unwrap());
+//! assert_eq!(slash.as_str(), "http://127.0.0.1:8080/app/");
+//! ```
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::{Error, ServerHandle};
+
+/// The spawn layer every server uses, for the command line's test command.
+pub mod process {
+    pub use crate::process::{Child, Command, Group, configure, spawn, tie_to_parent, wait_exit};
+}
+
+/// How long a death report waits for a dead server's output pipes to close.
+pub const DRAIN_LIMIT: Duration = crate::monitor::DRAIN_LIMIT;
+
+/// `error` and its `source()` chain on one line, each cause after `: `.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    crate::error::chain(error)
+}
+
+/// `program` found as `Server::new` would find it (on `PATH` unless it has a `/`).
+pub fn resolve(program: &OsStr) -> Result<PathBuf, Error> {
+    crate::locate::resolve(program, None)
+}
+
+/// Cargo's target directory for this build, as `Server::cargo_bin` finds it.
+pub fn cargo_target_dir() -> Option<PathBuf> {
+    crate::locate::cargo_target_dir()
+}
+
+/// `url` with a path that ends in `/`, so relative joins stay under it.
+pub fn with_trailing_slash(mut url: url::Url) -> url::Url {
+    crate::handshake::ensure_trailing_slash(&mut url);
+    url
+}
+
+/// The WebDriver driver `browser` would start, found as `Driver::start` finds it.
+#[cfg(feature = "browser")]
+pub fn find_driver(browser: crate::Browser) -> Result<PathBuf, Error> {
+    browser.find_driver()
+}
+
+/// The browser binary a session of `browser` would run, found as `Driver::start` finds it.
+#[cfg(feature = "browser")]
+pub fn find_binary(browser: crate::Browser) -> Result<PathBuf, Error> {
+    browser.find_binary()
+}
+
+/// Waits until `handle`'s output pipes are closed, at most until `deadline`; returns whether they
+/// closed (its logs are then complete).
+pub async fn wait_drained(handle: &ServerHandle, deadline: tokio::time::Instant) -> bool {
+    handle.wait_drained(deadline).await
+}
+
+/// Sends SIGKILL to `handle`'s whole process group without reaping it.
+pub fn kill_group(handle: &ServerHandle) {
+    handle.kill_group();
+}
