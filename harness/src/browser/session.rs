@@ -37,7 +37,16 @@ pub(crate) struct SessionSpec {
     binary: Option<PathBuf>,
     /// For a driver that serves one session at a time (geckodriver): the driver to start for a
     /// session that finds `url` taken, and whether a session holds `url`.
-    one_at_a_time: Option<(Server, Arc<AtomicBool>)>,
+    one_at_a_time: Option<Arc<OneAtATime>>,
+}
+
+/// A driver endpoint that serves one session at a time.
+#[derive(Debug)]
+struct OneAtATime {
+    /// The driver a session starts for itself when the endpoint is taken.
+    driver: Server,
+    /// Whether a session holds the endpoint.
+    busy: AtomicBool,
 }
 
 impl SessionSpec {
@@ -53,7 +62,10 @@ impl SessionSpec {
     /// `url` serves one session at a time: a session that finds it taken starts `driver` for
     /// itself (and stops it when it ends).
     pub(crate) fn one_at_a_time(mut self, driver: Server) -> Self {
-        self.one_at_a_time = Some((driver, Arc::default()));
+        self.one_at_a_time = Some(Arc::new(OneAtATime {
+            driver,
+            busy: AtomicBool::new(false),
+        }));
         self
     }
 
@@ -163,13 +175,15 @@ pub struct Session {
 
 /// A session's hold on a one-session-at-a-time endpoint; dropping it frees the endpoint.
 #[derive(Debug)]
-struct Claim(Arc<AtomicBool>);
+struct Claim(Arc<OneAtATime>);
 
 impl Claim {
-    fn take(busy: &Arc<AtomicBool>) -> Option<Self> {
-        busy.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+    fn take(endpoint: &Arc<OneAtATime>) -> Option<Self> {
+        endpoint
+            .busy
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
             .ok()
-            .map(|_| Self(Arc::clone(busy)))
+            .map(|_| Self(Arc::clone(endpoint)))
     }
 
     /// Frees the endpoint once its session has ended: only then does it take a new one.
@@ -183,7 +197,7 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
+        self.0.busy.store(false, Ordering::Release);
     }
 }
 
@@ -195,9 +209,9 @@ impl Session {
             .map_err(|source| Error::Profile { source })?;
         let caps = spec.capabilities(profile.path());
         let (driver, claim) = match &spec.one_at_a_time {
-            Some((driver, busy)) => match Claim::take(busy) {
+            Some(endpoint) => match Claim::take(endpoint) {
                 Some(claim) => (None, Some(claim)),
-                None => (Some(driver.clone().spawn().await?), None),
+                None => (Some(endpoint.driver.clone().spawn().await?), None),
             },
             None => (None, None),
         };
