@@ -21,12 +21,14 @@
 //! The modules, each using only those below it: [`e2e()`] (the test runner) uses `artifacts`
 //! (failure evidence), `pool` and `driver` (the driver process and its startup); those use
 //! `session` (sessions and their spec), which uses `kind` (which browser, where its binaries
-//! are), `scratch` (the folder the watchdog deletes) and `runtime` (where sessions run).
+//! are), `one_at_a_time` (geckodriver's one session), `scratch` (the folder the watchdog
+//! deletes) and `runtime` (where sessions run).
 
 mod artifacts;
 mod driver;
 mod e2e;
 mod kind;
+mod one_at_a_time;
 mod pool;
 mod runtime;
 mod scratch;

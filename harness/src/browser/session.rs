@@ -3,7 +3,6 @@
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use fantoccini::wd::Capabilities;
@@ -14,6 +13,7 @@ use tempfile::TempDir;
 use url::Url;
 
 use super::kind::Browser;
+use super::one_at_a_time::{Claim, OneAtATime};
 use super::runtime;
 use super::scratch::profiles_root;
 use crate::{Error, Server, ServerHandle};
@@ -40,15 +40,6 @@ pub(crate) struct SessionSpec {
     one_at_a_time: Option<Arc<OneAtATime>>,
 }
 
-/// A driver endpoint that serves one session at a time.
-#[derive(Debug)]
-struct OneAtATime {
-    /// The driver a session starts for itself when the endpoint is taken.
-    driver: Server,
-    /// Whether a session holds the endpoint.
-    busy: AtomicBool,
-}
-
 impl SessionSpec {
     pub(crate) fn new(browser: Browser, url: Url, binary: Option<PathBuf>) -> Self {
         Self {
@@ -62,10 +53,7 @@ impl SessionSpec {
     /// `url` serves one session at a time: a session that finds it taken starts `driver` for
     /// itself (and stops it when it ends).
     pub(crate) fn one_at_a_time(mut self, driver: Server) -> Self {
-        self.one_at_a_time = Some(Arc::new(OneAtATime {
-            driver,
-            busy: AtomicBool::new(false),
-        }));
+        self.one_at_a_time = Some(Arc::new(OneAtATime::new(driver)));
         self
     }
 
@@ -173,34 +161,6 @@ pub struct Session {
     claim: Option<Claim>,
 }
 
-/// A session's hold on a one-session-at-a-time endpoint; dropping it frees the endpoint.
-#[derive(Debug)]
-struct Claim(Arc<OneAtATime>);
-
-impl Claim {
-    fn take(endpoint: &Arc<OneAtATime>) -> Option<Self> {
-        endpoint
-            .busy
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .ok()
-            .map(|_| Self(Arc::clone(endpoint)))
-    }
-
-    /// Frees the endpoint once its session has ended: only then does it take a new one.
-    fn release(self, session_ended: bool) {
-        if !session_ended {
-            // The session may still hold it: no later session may count on it.
-            std::mem::forget(self);
-        }
-    }
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        self.0.busy.store(false, Ordering::Release);
-    }
-}
-
 impl Session {
     pub(crate) async fn open(spec: SessionSpec) -> Result<Self, Error> {
         let profile = tempfile::Builder::new()
@@ -211,7 +171,7 @@ impl Session {
         let (driver, claim) = match &spec.one_at_a_time {
             Some(endpoint) => match Claim::take(endpoint) {
                 Some(claim) => (None, Some(claim)),
-                None => (Some(endpoint.driver.clone().spawn().await?), None),
+                None => (Some(endpoint.driver().clone().spawn().await?), None),
             },
             None => (None, None),
         };
