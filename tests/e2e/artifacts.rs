@@ -83,9 +83,16 @@ fn failing_test_writes_every_artifact() {
     let read = |name: &str| {
         std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("{name}: {e}; stderr: {stderr}"))
     };
+    // A whole PNG: the signature, a header of a non-empty image, and the end chunk.
+    let png = read("screenshot.png");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG screenshot");
+    assert_eq!(png.get(12..16), Some(&b"IHDR"[..]), "a PNG header");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert!(width > 0 && height > 0, "{width}x{height}");
     assert!(
-        read("screenshot.png").starts_with(b"\x89PNG"),
-        "a PNG screenshot"
+        png.ends_with(b"IEND\xaeB`\x82"),
+        "the whole PNG was written"
     );
     let html = String::from_utf8(read("page.html")).unwrap();
     assert!(html.contains("id=\"increment\""), "{html}");
