@@ -17,16 +17,26 @@
 //! fantoccini runs each session on a background task of the runtime that created it. The harness
 //! creates every session on its own small runtime (one thread, for the life of the process), so a
 //! [`Driver`] shared through a `static` and a [`SessionPool`] work from any test's runtime.
+//!
+//! The modules, each using only those below it: [`e2e()`] (the test runner) uses `artifacts`
+//! (failure evidence), `pool` and `driver` (the driver process and its startup); those use
+//! `session` (sessions and their spec), which uses `kind` (which browser, where its binaries
+//! are), `one_at_a_time` (geckodriver's one session), `scratch` (the folder the watchdog
+//! deletes) and `runtime` (where sessions run).
 
 mod artifacts;
 mod driver;
+mod e2e;
 mod kind;
+mod one_at_a_time;
 mod pool;
 mod runtime;
+mod scratch;
 mod session;
 
-pub use artifacts::{BoxError, E2e, E2eContext, artifacts_root, e2e};
+pub use artifacts::artifacts_root;
 pub use driver::Driver;
+pub use e2e::{BoxError, E2e, E2eContext, e2e};
 pub use kind::Browser;
 pub use pool::{PooledSession, SessionPool};
 pub use session::{Session, WINDOW_SIZE};

@@ -6,15 +6,11 @@ use fantoccini::Locator;
 
 use crate::support::web;
 
-/// The switch that turns on the deliberately failing test.
-const SWITCH: &str = "HARNESS_E2E_DELIBERATE_FAILURE";
-
-/// Fails on purpose, only when the switch is set.
+/// Fails on purpose; run (and expected to fail) by `failing_test_writes_every_artifact`.
+/// Ignored, so that a suite run counts it neither as a pass nor as a failure.
 #[tokio::test]
+#[ignore = "helper process for failing_test_writes_every_artifact; fails on purpose"]
 async fn deliberately_failing() {
-    if std::env::var_os(SWITCH).is_none() {
-        return;
-    }
     harness::e2e(web().await)
         .run(|ctx| async move {
             let c = &ctx.client;
@@ -33,28 +29,70 @@ async fn deliberately_failing() {
 fn failing_test_writes_every_artifact() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["artifacts::deliberately_failing", "--exact", "--nocapture"])
-        .env(SWITCH, "1")
+        .args([
+            "artifacts::deliberately_failing",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("HARNESS_ARTIFACTS_DIR", dir.path())
+        // A backtrace names harness frames; the panic's place is what is checked here.
+        .env("RUST_BACKTRACE", "0")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         !out.status.success(),
-        "the deliberate failure failed: {stderr}"
+        "the deliberate failure failed: {stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("test artifacts::deliberately_failing ... FAILED")
+            && stdout.contains("0 passed; 1 failed"),
+        "counted as one failure, no pass: {stdout}"
     );
     let folder = dir.path().join("artifacts__deliberately_failing");
+    // The failure message: the test, the body's own message, and where the evidence is.
+    let message = "test `artifacts::deliberately_failing` failed: the test panicked: \
+                   assertion `left == right` failed: deliberate failure";
+    assert!(stderr.contains(message), "{message:?} in: {stderr}");
     assert!(
-        stderr.contains(&folder.display().to_string()),
+        stderr.contains(&format!("harness: artifacts in {}", folder.display())),
         "path printed: {stderr}"
+    );
+    // Reported at the test's call of `run`, never at a line of the harness.
+    let source = include_str!("artifacts.rs");
+    let start = source
+        .lines()
+        .position(|l| l.starts_with("async fn deliberately_failing()"))
+        .unwrap();
+    let run_line = start
+        + 1
+        + source
+            .lines()
+            .skip(start)
+            .position(|l| l.trim_start().starts_with(".run(|ctx|"))
+            .unwrap();
+    let at = format!("harness: test failed at tests/e2e/artifacts.rs:{run_line}:");
+    assert!(stderr.contains(&at), "{at:?} in: {stderr}");
+    assert!(
+        !stderr.contains("src/browser/"),
+        "a harness source file is named: {stderr}"
     );
 
     let read = |name: &str| {
         std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("{name}: {e}; stderr: {stderr}"))
     };
+    // A whole PNG: the signature, a header of a non-empty image, and the end chunk.
+    let png = read("screenshot.png");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG screenshot");
+    assert_eq!(png.get(12..16), Some(&b"IHDR"[..]), "a PNG header");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert!(width > 0 && height > 0, "{width}x{height}");
     assert!(
-        read("screenshot.png").starts_with(b"\x89PNG"),
-        "a PNG screenshot"
+        png.ends_with(b"IEND\xaeB`\x82"),
+        "the whole PNG was written"
     );
     let html = String::from_utf8(read("page.html")).unwrap();
     assert!(html.contains("id=\"increment\""), "{html}");
@@ -74,9 +112,6 @@ fn failing_test_writes_every_artifact() {
         assert!(console.contains("does not expose"), "{console}");
     }
 }
-
-/// The switch that turns on the deliberately failing pair.
-const PAIR_SWITCH: &str = "HARNESS_E2E_DELIBERATE_PAIR";
 
 /// Catches a panic of the future it wraps, so `tokio::join!` sees both failures in one task.
 struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
@@ -100,12 +135,10 @@ impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
     }
 }
 
-/// Two failing `e2e` runs at once in one task, on one thread, both unnamed: only with the switch.
+/// Two failing `e2e` runs at once in one task, on one thread, both unnamed.
 #[tokio::test]
+#[ignore = "helper process for concurrent_failures_in_one_runtime_keep_separate_complete_artifacts"]
 async fn deliberately_failing_pair() {
-    if std::env::var_os(PAIR_SWITCH).is_none() {
-        return;
-    }
     let web = web().await;
     let fail_on = |page: &'static str| {
         CatchUnwind(Box::pin(harness::e2e(web).run(move |ctx| async move {
@@ -121,12 +154,10 @@ async fn deliberately_failing_pair() {
 }
 
 /// Two failing `e2e` runs as tasks on a multi-thread runtime's workers (threads named
-/// `tokio-runtime-worker`, not after the test), both unnamed: only with the switch.
+/// `tokio-runtime-worker`, not after the test), both unnamed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "helper process for failures_on_runtime_workers_keep_separate_complete_artifacts"]
 async fn deliberately_failing_pair_on_workers() {
-    if std::env::var_os(PAIR_SWITCH).is_none() {
-        return;
-    }
     let web = web().await;
     let fail_on = |page: &'static str| {
         tokio::spawn(harness::e2e(web).run(move |ctx| async move {
@@ -149,8 +180,7 @@ async fn deliberately_failing_pair_on_workers() {
 fn check_pair(test: &str, folders: [&str; 2]) {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture"])
-        .env(PAIR_SWITCH, "1")
+        .args([test, "--exact", "--ignored", "--nocapture"])
         .env("HARNESS_ARTIFACTS_DIR", dir.path())
         .output()
         .unwrap();

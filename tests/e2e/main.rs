@@ -6,6 +6,7 @@
 
 mod artifacts;
 mod cleanup;
+mod drivers;
 mod forms;
 mod grid;
 mod isolation;

@@ -66,14 +66,21 @@ async fn slow_page_is_waited_for() {
 
 #[tokio::test]
 async fn whoami_is_this_suites_own_server() {
-    let web = web().await;
-    let expected = web.instance_id().to_owned();
-    harness::e2e(web)
+    // A server of this test's own, not the shared one: the body borrows the handle (and what it
+    // lends, the instance id), which a `'static` body could not.
+    let web = harness::Server::cargo_bin("fixtures-app")
+        .unwrap()
+        .spawn()
+        .await
+        .unwrap();
+    let (expected, base) = (web.instance_id(), web.url());
+    harness::e2e(&web)
         .run(|ctx| async move {
             let c = &ctx.client;
             c.goto(ctx.url("whoami").as_str()).await?;
             let body = c.find(Locator::Css("body")).await?.text().await?;
-            assert!(body.contains(&expected), "{body} should name {expected}");
+            assert!(body.contains(expected), "{body} should name {expected}");
+            assert_eq!(&ctx.base, base, "the test's server");
             Ok(())
         })
         .await;

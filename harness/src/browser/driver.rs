@@ -1,4 +1,6 @@
-//! [`Driver`]: chromedriver or geckodriver on port 0, or a remote WebDriver endpoint.
+//! [`Driver`]: the driver process (chromedriver or geckodriver on port 0) and its startup, or a
+//! remote WebDriver endpoint. It hands its sessions a [`SessionSpec`]; sessions know nothing of
+//! this module.
 
 use std::time::Duration;
 
@@ -6,6 +8,7 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use super::kind::Browser;
+use super::scratch::driver_tmp;
 use super::session::{Session, SessionSpec};
 use crate::{Error, Ready, Server, ServerHandle};
 
@@ -36,8 +39,10 @@ impl Driver {
     /// browsers it starts share its process group, so they are cleaned up together, even if this
     /// process is killed. The driver's `TMPDIR` is a folder the harness deletes when this process
     /// ends, however it ends, so what the driver keeps there is never left behind. A missing
-    /// driver or browser is an error that says where the harness
-    /// looked and the install command.
+    /// driver or browser is an error that says where the harness looked and the install command.
+    ///
+    /// The driver started here serves this driver's sessions (see [`session`](Self::session)) and
+    /// whoever is given its [`url`](Self::url); for Firefox, the first session uses it.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), harness::Error> {
@@ -52,8 +57,9 @@ impl Driver {
         let process = driver_server(browser, &program).spawn().await?;
         let mut spec = SessionSpec::new(browser, process.url().clone(), Some(binary));
         if browser == Browser::Firefox {
-            // geckodriver serves one session at a time, so each session gets its own.
-            spec.own_driver = Some(program);
+            // geckodriver serves one session at a time: the first session uses this one, and a
+            // session that finds it taken starts a geckodriver of its own.
+            spec = spec.one_at_a_time(driver_server(browser, &program));
         }
         Ok(Self {
             spec,
@@ -134,8 +140,9 @@ impl Driver {
 
     /// Opens a new session: a fresh browser with a fresh temporary profile. See [`Session`].
     ///
-    /// chromedriver serves any number of concurrent sessions. geckodriver serves one at a time, so
-    /// on a local Firefox driver each session starts (and ends with) a geckodriver of its own.
+    /// chromedriver serves any number of concurrent sessions. geckodriver serves one at a time: on
+    /// a local Firefox driver, a session uses the driver's geckodriver when no other session holds
+    /// it, and otherwise starts (and ends with) a geckodriver of its own.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -208,7 +215,7 @@ impl Driver {
 }
 
 /// The driver program as a [`Server`] on port 0, ready at its own "listening" line, with a
-/// `TMPDIR` the watchdog deletes (see [`driver_tmp`](super::session::driver_tmp)).
+/// `TMPDIR` the watchdog deletes (see [`driver_tmp`]).
 pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Server {
     let server = match browser {
         Browser::Chrome => Server::new(program)
@@ -225,7 +232,7 @@ pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Serv
             ])
             .ready(Ready::geckodriver()),
     };
-    let server = match super::session::driver_tmp() {
+    let server = match driver_tmp() {
         Some(tmp) => server.env("TMPDIR", tmp),
         None => server,
     };

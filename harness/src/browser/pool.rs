@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use fantoccini::Client;
 
 use super::driver::Driver;
+use super::kind::Browser;
 use super::runtime;
 use super::session::{Session, SessionSpec};
 use crate::Error;
@@ -130,7 +131,7 @@ impl SessionPool {
 
 async fn reset(session: &Session) -> Result<(), Error> {
     let client = session.client().clone();
-    let chrome = session.browser() == super::Browser::Chrome;
+    let chrome = session.browser() == Browser::Chrome;
     let devtools = session.endpoint().clone();
     runtime::run(async move {
         let step = |what| move |e| Error::webdriver(what, e);

@@ -2,6 +2,7 @@
 
 use std::ops::Deref;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::wd::Capabilities;
@@ -11,10 +12,11 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use url::Url;
 
-use super::driver::driver_server;
 use super::kind::Browser;
+use super::one_at_a_time::{Claim, OneAtATime};
 use super::runtime;
-use crate::{Error, ServerHandle};
+use super::scratch::profiles_root;
+use crate::{Error, Server, ServerHandle};
 
 /// The window size every session starts with, so screenshots and layouts are reproducible.
 ///
@@ -33,8 +35,9 @@ pub(crate) struct SessionSpec {
     pub(crate) browser: Browser,
     pub(crate) url: Url,
     binary: Option<PathBuf>,
-    /// A driver program to start for each session (geckodriver serves one session at a time).
-    pub(crate) own_driver: Option<PathBuf>,
+    /// For a driver that serves one session at a time (geckodriver): the driver to start for a
+    /// session that finds `url` taken, and whether a session holds `url`.
+    one_at_a_time: Option<Arc<OneAtATime>>,
 }
 
 impl SessionSpec {
@@ -43,8 +46,15 @@ impl SessionSpec {
             browser,
             url,
             binary,
-            own_driver: None,
+            one_at_a_time: None,
         }
+    }
+
+    /// `url` serves one session at a time: a session that finds it taken starts `driver` for
+    /// itself (and stops it when it ends).
+    pub(crate) fn one_at_a_time(mut self, driver: Server) -> Self {
+        self.one_at_a_time = Some(Arc::new(OneAtATime::new(driver)));
+        self
     }
 
     fn capabilities(&self, profile: &std::path::Path) -> Capabilities {
@@ -116,41 +126,6 @@ impl SessionSpec {
     }
 }
 
-/// The folder every profile of this process lives in. A session deletes its own profile when it
-/// closes; this folder, with whatever a killed process or an idle pool left in it, is deleted by the
-/// watchdog when this process ends, however it ends.
-fn profiles_root() -> PathBuf {
-    owned_root().clone().unwrap_or_else(std::env::temp_dir)
-}
-
-/// The folder for profiles and driver temporary files, `None` when it could not be created.
-fn owned_root() -> &'static Option<PathBuf> {
-    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    ROOT.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("harness-profiles-")
-            .tempdir()
-            .ok()?
-            .keep();
-        crate::process::remove_on_exit(&dir);
-        Some(dir)
-    })
-}
-
-/// The `TMPDIR` every driver this process starts gets: a folder inside the one the watchdog
-/// deletes. chromedriver keeps a scoped folder of its own there (`org.chromium.Chromium.
-/// scoped_dir.*`) that it deletes only when it exits cleanly; a SIGKILL would leave it behind in
-/// the system's temporary folder. `None` (inherit `TMPDIR`) when that folder cannot be had.
-pub(crate) fn driver_tmp() -> Option<PathBuf> {
-    static TMP: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TMP.get_or_init(|| {
-        let dir = owned_root().as_ref()?.join("tmp");
-        std::fs::create_dir_all(&dir).ok()?;
-        Some(dir)
-    })
-    .clone()
-}
-
 fn is_root() -> bool {
     #[cfg(unix)]
     return rustix::process::geteuid().is_root();
@@ -183,6 +158,7 @@ pub struct Session {
     browser: Browser,
     endpoint: Url,
     driver: Option<ServerHandle>,
+    claim: Option<Claim>,
 }
 
 impl Session {
@@ -192,9 +168,12 @@ impl Session {
             .tempdir_in(profiles_root())
             .map_err(|source| Error::Profile { source })?;
         let caps = spec.capabilities(profile.path());
-        let driver = match &spec.own_driver {
-            Some(program) => Some(driver_server(spec.browser, program).spawn().await?),
-            None => None,
+        let (driver, claim) = match &spec.one_at_a_time {
+            Some(endpoint) => match Claim::take(endpoint) {
+                Some(claim) => (None, Some(claim)),
+                None => (Some(endpoint.driver().clone().spawn().await?), None),
+            },
+            None => (None, None),
         };
         let endpoint = driver.as_ref().map_or(&spec.url, |d| d.url()).clone();
         let url = endpoint.clone();
@@ -243,6 +222,7 @@ impl Session {
             browser: spec.browser,
             endpoint,
             driver,
+            claim,
         })
     }
 
@@ -336,9 +316,13 @@ impl Session {
         let client = self.client.take().expect("an open session has a client");
         let profile = self.profile.take();
         let driver = self.driver.take();
+        let claim = self.claim.take();
         let closed =
             runtime::run(async move { tokio::time::timeout(CLOSE_LIMIT, client.close()).await })
                 .await;
+        if let Some(claim) = claim {
+            claim.release(matches!(closed, Ok(Ok(()))));
+        }
         if let Some(driver) = driver {
             let _ = driver.stop().await;
         }
@@ -368,12 +352,16 @@ impl Drop for Session {
         if let Some(client) = self.client.take() {
             let profile = self.profile.take();
             let driver = self.driver.take();
+            let claim = self.claim.take();
             // Stopping the driver waits for it to die and deleting the profile is file system
             // work: both block, so neither may run on the WebDriver runtime's one thread.
             runtime::detach_then_drop(
                 async move {
                     // A hung driver or browser must not keep its driver alive: stop waiting.
-                    let _ = tokio::time::timeout(CLOSE_LIMIT, client.close()).await;
+                    let closed = tokio::time::timeout(CLOSE_LIMIT, client.close()).await;
+                    if let Some(claim) = claim {
+                        claim.release(matches!(closed, Ok(Ok(()))));
+                    }
                 },
                 (driver, profile),
             );
