@@ -19,7 +19,7 @@
 //!
 //! Any other output may come before and after the line, on stdout and stderr. The reader tolerates
 //! CRLF line endings, ANSI colour codes, a leading byte-order mark (`U+FEFF`), NUL bytes and white
-//! space around the line, and a line that arrives split across several reads ([`LineSplitter`]). A
+//! space around the line, and a line that arrives split across several reads. A
 //! line is taken for a handshake when it is a JSON object with a top-level `"harness"` key
 //! ([`detect`]); such a line that breaks a rule above is an error that quotes it, never silently
 //! skipped.
@@ -254,12 +254,8 @@ pub fn clean_line(raw: &str) -> String {
 }
 
 /// Removes ANSI escape sequences and a trailing CR, keeping everything else (indentation too).
-///
-/// ```
-/// let raw = "  \u{1b}[1mbold\u{1b}[0m text\r";
-/// assert_eq!(harness::handshake::strip_ansi(raw), "  bold text");
-/// ```
-pub fn strip_ansi(raw: &str) -> String {
+/// What the server's logs keep of each line; not public, as no user needs it beside [`clean_line`].
+pub(crate) fn strip_ansi(raw: &str) -> String {
     let raw = raw.strip_suffix('\r').unwrap_or(raw);
     if !raw.contains('\u{1b}') {
         return raw.to_owned();
@@ -580,28 +576,18 @@ pub fn announce<N: AsRef<str>>(
 ///
 /// Bytes are buffered until a `\n`; a line longer than the limit is cut there and the rest of it is
 /// delivered as the next piece, so memory stays bounded on a stream that never sends a newline.
-/// Invalid UTF-8 is replaced, never an error.
-///
-/// ```
-/// let mut lines = harness::handshake::LineSplitter::new(1024);
-/// assert!(lines.push(b"{\"harness\":1,").is_empty());
-/// assert_eq!(lines.push(b"...}\r\nnext"), vec!["{\"harness\":1,...}\r".to_string()]);
-/// assert_eq!(lines.finish(), Some("next".to_string()));
-/// ```
+/// Invalid UTF-8 is replaced, never an error. The server's pipe readers use it; not public.
+#[cfg(feature = "server")]
 #[derive(Debug)]
-pub struct LineSplitter {
+pub(crate) struct LineSplitter {
     buf: Vec<u8>,
     max_line: usize,
 }
 
+#[cfg(feature = "server")]
 impl LineSplitter {
     /// A splitter that cuts lines longer than `max_line` bytes.
-    ///
-    /// ```
-    /// let mut lines = harness::handshake::LineSplitter::new(4);
-    /// assert_eq!(lines.push(b"abcdef\n"), ["abcd", "ef"]);
-    /// ```
-    pub fn new(max_line: usize) -> Self {
+    pub(crate) fn new(max_line: usize) -> Self {
         Self {
             buf: Vec::new(),
             max_line: max_line.max(1),
@@ -609,13 +595,7 @@ impl LineSplitter {
     }
 
     /// Feeds one read's bytes, returning the lines it completed (without the `\n`).
-    ///
-    /// ```
-    /// let mut lines = harness::handshake::LineSplitter::new(1024);
-    /// assert_eq!(lines.push(b"one\ntw"), ["one"]);
-    /// assert_eq!(lines.push(b"o\n"), ["two"]);
-    /// ```
-    pub fn push(&mut self, mut bytes: &[u8]) -> Vec<String> {
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) -> Vec<String> {
         let mut lines = Vec::new();
         while !bytes.is_empty() {
             let room = self.max_line - self.buf.len();
@@ -643,14 +623,7 @@ impl LineSplitter {
     }
 
     /// Returns the unterminated last line, if any, at end of stream.
-    ///
-    /// ```
-    /// let mut lines = harness::handshake::LineSplitter::new(1024);
-    /// assert!(lines.push(b"no newline at the end").is_empty());
-    /// assert_eq!(lines.finish().as_deref(), Some("no newline at the end"));
-    /// assert_eq!(lines.finish(), None);
-    /// ```
-    pub fn finish(&mut self) -> Option<String> {
+    pub(crate) fn finish(&mut self) -> Option<String> {
         (!self.buf.is_empty()).then(|| self.take())
     }
 
