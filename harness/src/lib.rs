@@ -68,6 +68,8 @@ pub mod logs;
 mod monitor;
 #[cfg(feature = "server")]
 mod process;
+#[cfg(all(feature = "server", target_os = "linux"))]
+mod procfs;
 #[cfg(feature = "server")]
 mod ready;
 #[cfg(feature = "server")]
