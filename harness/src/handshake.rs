@@ -7,7 +7,10 @@
 //! ```
 //!
 //! - `harness`: the protocol version, the integer `1`.
-//! - `pid`: the server's process id, an integer.
+//! - `pid`: the server's process id, an integer. The harness checks it against the process it
+//!   started: that process, or any member of its process group (the real server behind a `sh -c`
+//!   wrapper), is fine; any other pid gets a warning, not an error, since a server in a container
+//!   announces its pid in the container's pid namespace.
 //! - `listening`: one or more named listeners, each a full `http` or `https` URL with the literal bound
 //!   IP address (never a host name such as `localhost`, which may resolve to `::1`) and an explicit,
 //!   non-zero port. An optional path is kept (`http://127.0.0.1:41507/app/`).
@@ -38,7 +41,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 use serde_json::{Map, Value};
 use url::Url;
@@ -109,10 +112,7 @@ impl Handshake {
     /// # Ok::<(), harness::handshake::HandshakeError>(())
     /// ```
     pub fn primary(&self) -> &Listener {
-        self.listening
-            .get("http")
-            .or_else(|| self.listening.values().next())
-            .expect("a parsed handshake has at least one listener")
+        crate::urls::primary(&self.listening).expect("a parsed handshake has at least one listener")
     }
 }
 
@@ -351,13 +351,7 @@ pub fn detect_allowing(
 /// assert!(is_ours("10.1.2.3".parse().unwrap(), &["10.1.2.3".parse().unwrap()]));
 /// ```
 pub fn is_ours(ip: IpAddr, also_local: &[IpAddr]) -> bool {
-    let loopback = match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    };
-    loopback || also_local.contains(&ip)
+    crate::urls::is_loopback(ip) || also_local.contains(&ip)
 }
 
 /// Parses one line as a v1 handshake, after [`clean_line`].
@@ -499,27 +493,18 @@ fn parse_listener_url(raw: &str) -> Result<Listener, String> {
         )
     })?;
     let addr = SocketAddr::new(ip, port);
-    let connect_ip = match ip {
-        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
+    let connect_ip = crate::urls::connect_ip(ip);
     let mut url = Url::parse(raw).map_err(|e| e.to_string())?;
     url.set_ip_host(connect_ip)
         .map_err(|()| "cannot set host".to_owned())?;
-    ensure_trailing_slash(&mut url);
+    crate::urls::ensure_trailing_slash(&mut url);
     // `Url` drops a port equal to the scheme's default; the handshake's port is explicit anyway.
     Ok(Listener { url, addr })
 }
 
-/// Makes `url` a base that [`Url::join`] extends instead of replacing its last segment:
-/// `http://127.0.0.1:8080/app` becomes `http://127.0.0.1:8080/app/`.
-pub(crate) fn ensure_trailing_slash(url: &mut Url) {
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-}
+// Kept here for the CLI (`cli/stack.rs`), which names it by this path; the rule lives in `urls`.
+#[cfg(feature = "cli")]
+pub(crate) use crate::urls::ensure_trailing_slash;
 
 /// Builds a handshake line for the given listeners, each served over plain `http`.
 ///

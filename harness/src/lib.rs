@@ -78,6 +78,7 @@ mod server;
 mod shared;
 #[cfg(feature = "server")]
 mod spawned;
+mod urls;
 
 #[cfg(feature = "browser")]
 pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, SessionPool, e2e};

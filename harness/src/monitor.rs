@@ -42,6 +42,8 @@ pub(crate) enum Phase {
         listeners: BTreeMap<String, Url>,
         /// The line that said so (empty when readiness came from `/proc`).
         line: String,
+        /// The pid the handshake announced, if readiness came from one.
+        pid: Option<u32>,
     },
     Malformed(HandshakeError),
 }
@@ -157,9 +159,10 @@ impl Monitor {
                         self.note(crate::ready::rejected_note(&line, &why));
                         None
                     }
-                    Seen::Ready(listeners) => Some(Phase::Ready {
+                    Seen::Ready { listeners, pid } => Some(Phase::Ready {
                         listeners,
                         line: text.clone(),
+                        pid,
                     }),
                     Seen::Malformed(e) => Some(Phase::Malformed(e)),
                 };

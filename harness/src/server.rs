@@ -456,7 +456,7 @@ impl Server {
         // Any error from here on drops `spawned`, which kills and reaps the whole group.
         let spawned = Spawned::start(cmd, launch).await?;
         let listeners = self.wait_ready(&spawned, deadline).await?;
-        let primary = crate::handle::primary(&listeners)
+        let primary = crate::urls::primary(&listeners)
             .cloned()
             .expect("a ready server has at least one listener");
         self.checks
@@ -482,6 +482,7 @@ impl Server {
                     return Phase::Ready {
                         listeners: crate::ready::listener_url(addr),
                         line: String::new(),
+                        pid: None,
                     };
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -501,7 +502,14 @@ impl Server {
             }
         };
         match settled {
-            Phase::Ready { listeners, line } => {
+            Phase::Ready {
+                listeners,
+                line,
+                pid,
+            } => {
+                if let Some(pid) = pid {
+                    crate::ready::check_announced_pid(spawned.name(), pid, spawned.pid());
+                }
                 if self.ready.is_line() {
                     self.confirm_listening(spawned, &listeners, line, deadline)
                         .await?;
