@@ -1,8 +1,8 @@
 //! A spawned fixture app whose output is read on background threads and waited on with deadlines.
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
@@ -281,24 +281,8 @@ fn read_lines(stream: Stream, pipe: impl Read + Send + 'static, tx: Sender<Event
 
 /// `GET path` over a fresh HTTP/1.1 connection; returns the status code and the body.
 pub(crate) fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect_timeout(&addr, PATIENCE).expect("connect");
-    stream.set_read_timeout(Some(PATIENCE)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read response");
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no end of headers in {response:?}"));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head:?}"));
-    (status, body.to_owned())
+    let response = test_support::http::get(&format!("http://{addr}{path}"));
+    (response.status, response.body)
 }
 
 /// `GET path` expecting 200 and a JSON body.
