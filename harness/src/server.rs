@@ -459,9 +459,16 @@ impl Server {
         let primary = crate::urls::primary(&listeners)
             .cloned()
             .expect("a ready server has at least one listener");
-        self.checks
-            .run(&spawned, &primary, self.ready_timeout, deadline)
-            .await?;
+        let target = crate::checks::Target {
+            url: &primary,
+            instance_id: spawned.instance_id(),
+            ready_timeout: self.ready_timeout,
+            deadline,
+            exit: || spawned.try_exit(),
+        };
+        if let Err((failed, exit)) = self.checks.run(target).await {
+            return Err(failed.into_error(spawned.fail(exit).await));
+        }
         tracing::debug!(server = %spawned.name(), url = %primary, pid = spawned.pid(), "server ready");
         Ok(ServerHandle::ready(spawned, listeners, primary, self.grace))
     }
