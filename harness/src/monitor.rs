@@ -139,6 +139,8 @@ impl Monitor {
         let echo = self.echo && !self.echo_broken.load(Ordering::Relaxed);
         let mut echoed = Vec::new();
         // Readiness is published under the rings' lock, so whoever sees it also sees the line.
+        // The one lock that recovers from poison: the readiness rule runs under it, and its
+        // warnings reach a user's `tracing` subscriber, which may panic; the logs stay readable.
         let mut rings = self.rings.lock().unwrap_or_else(|e| e.into_inner());
         for raw in lines {
             let raw_len = raw.len();
