@@ -24,8 +24,7 @@ mod browsers;
 mod death;
 #[path = "bench/flood.rs"]
 mod flood;
-#[path = "../tests/common/procs.rs"]
-mod procs;
+use test_support::procs;
 #[path = "bench/ready.rs"]
 mod ready;
 #[path = "bench/report.rs"]

@@ -39,7 +39,7 @@ pub fn cargo_target_dir() -> Option<PathBuf> {
 
 /// `url` with a path that ends in `/`, so relative joins stay under it.
 pub fn with_trailing_slash(mut url: url::Url) -> url::Url {
-    crate::handshake::ensure_trailing_slash(&mut url);
+    crate::urls::ensure_trailing_slash(&mut url);
     url
 }
 

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::Error;
-use crate::spawned::Spawned;
+use crate::{Error, Exit, Failure};
 
 /// How often a check that got no good answer is tried again.
 const RETRY_EVERY: Duration = Duration::from_millis(25);
@@ -28,6 +27,46 @@ enum Answer {
     Failed(String),
 }
 
+/// A check that failed, with what it saw; the caller adds the server's [`Failure`] context.
+#[derive(Debug)]
+pub(crate) enum CheckFailed {
+    Health {
+        url: String,
+        last: String,
+    },
+    Identity {
+        url: String,
+        expected: String,
+        got: String,
+    },
+}
+
+impl CheckFailed {
+    /// The error, once the caller has the server's failure context.
+    pub(crate) fn into_error(self, failure: Failure) -> Error {
+        let failure = Box::new(failure);
+        match self {
+            Self::Health { url, last } => Error::Health { url, last, failure },
+            Self::Identity { url, expected, got } => Error::Identity {
+                url,
+                expected,
+                got,
+                failure,
+            },
+        }
+    }
+}
+
+/// What the checks check: the server's primary listener and the nonce it was given, how long it
+/// has, and a way to ask whether it has exited (an exited server fails at once).
+pub(crate) struct Target<'a, E: Fn() -> Option<Exit>> {
+    pub(crate) url: &'a Url,
+    pub(crate) instance_id: &'a str,
+    pub(crate) ready_timeout: Duration,
+    pub(crate) deadline: tokio::time::Instant,
+    pub(crate) exit: E,
+}
+
 impl Checks {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let base = url::Url::parse("http://127.0.0.1:1/").expect("valid");
@@ -39,14 +78,19 @@ impl Checks {
         Ok(())
     }
 
-    /// Runs the checks against `url`, the server's primary listener, before `deadline`.
-    pub(crate) async fn run(
+    /// Runs the checks against `target` before its deadline. A failure comes with the exit seen
+    /// when it was decided (before any kill, which is no part of the server's story).
+    pub(crate) async fn run<E: Fn() -> Option<Exit>>(
         &self,
-        server: &Spawned,
-        url: &Url,
-        ready_timeout: Duration,
-        deadline: tokio::time::Instant,
-    ) -> Result<(), Error> {
+        target: Target<'_, E>,
+    ) -> Result<(), (CheckFailed, Option<Exit>)> {
+        let Target {
+            url,
+            instance_id,
+            ready_timeout,
+            deadline,
+            exit: try_exit,
+        } = target;
         if self.health.is_none() && self.identity.is_none() {
             return Ok(());
         }
@@ -55,7 +99,7 @@ impl Checks {
             .build()
             .expect("a plain HTTP client builds");
         let hung = |what: &str| {
-            let state = match server.try_exit() {
+            let state = match try_exit() {
                 Some(exit) => format!("; the server had exited ({exit})"),
                 None => " while the server was still running".to_owned(),
             };
@@ -72,21 +116,17 @@ impl Checks {
                     Answer::Hung => hung("health check"),
                     Answer::Failed(e) => e,
                 };
-                // The exit is taken before our kill, which is no part of the server's story.
-                let exit = server.try_exit();
+                let exit = try_exit();
                 if exit.is_some() || tokio::time::Instant::now() >= deadline {
-                    return Err(Error::Health {
-                        url: url.to_string(),
-                        last,
-                        failure: Box::new(server.fail(exit).await),
-                    });
+                    let url = url.to_string();
+                    return Err((CheckFailed::Health { url, last }, exit));
                 }
                 tokio::time::sleep(RETRY_EVERY.min(deadline - tokio::time::Instant::now())).await;
             }
         }
         if let Some(path) = &self.identity {
             let url = url.join(path).expect("validated");
-            let expected = server.instance_id();
+            let expected = instance_id;
             let problem = match get(&client, &url, deadline).await {
                 Answer::Body(_, body) if body.contains(expected) => None,
                 Answer::Body(status, body) => Some(format!(
@@ -97,13 +137,12 @@ impl Checks {
                 Answer::Failed(e) => Some(format!("nothing answered ({e})")),
             };
             if let Some(got) = problem {
-                let exit = server.try_exit();
-                return Err(Error::Identity {
+                let failed = CheckFailed::Identity {
                     url: url.to_string(),
                     expected: expected.to_owned(),
                     got,
-                    failure: Box::new(server.fail(exit).await),
-                });
+                };
+                return Err((failed, try_exit()));
             }
         }
         Ok(())

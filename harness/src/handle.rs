@@ -249,8 +249,3 @@ impl ServerHandle {
         Ok(exit)
     }
 }
-
-/// The primary listener: the one named `http`, or else the first by name.
-pub(crate) fn primary(listeners: &BTreeMap<String, Url>) -> Option<&Url> {
-    listeners.get("http").or_else(|| listeners.values().next())
-}

@@ -7,7 +7,10 @@
 //! ```
 //!
 //! - `harness`: the protocol version, the integer `1`.
-//! - `pid`: the server's process id, an integer.
+//! - `pid`: the server's process id, an integer. The harness checks it against the process it
+//!   started: that process, or any member of its process group (the real server behind a `sh -c`
+//!   wrapper), is fine; any other pid gets a warning, not an error, since a server in a container
+//!   announces its pid in the container's pid namespace.
 //! - `listening`: one or more named listeners, each a full `http` or `https` URL with the literal bound
 //!   IP address (never a host name such as `localhost`, which may resolve to `::1`) and an explicit,
 //!   non-zero port. An optional path is kept (`http://127.0.0.1:41507/app/`).
@@ -19,7 +22,7 @@
 //!
 //! Any other output may come before and after the line, on stdout and stderr. The reader tolerates
 //! CRLF line endings, ANSI colour codes, a leading byte-order mark (`U+FEFF`), NUL bytes and white
-//! space around the line, and a line that arrives split across several reads ([`LineSplitter`]). A
+//! space around the line, and a line that arrives split across several reads. A
 //! line is taken for a handshake when it is a JSON object with a top-level `"harness"` key
 //! ([`detect`]); such a line that breaks a rule above is an error that quotes it, never silently
 //! skipped.
@@ -38,7 +41,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 use serde_json::{Map, Value};
 use url::Url;
@@ -109,10 +112,7 @@ impl Handshake {
     /// # Ok::<(), harness::handshake::HandshakeError>(())
     /// ```
     pub fn primary(&self) -> &Listener {
-        self.listening
-            .get("http")
-            .or_else(|| self.listening.values().next())
-            .expect("a parsed handshake has at least one listener")
+        crate::urls::primary(&self.listening).expect("a parsed handshake has at least one listener")
     }
 }
 
@@ -254,12 +254,8 @@ pub fn clean_line(raw: &str) -> String {
 }
 
 /// Removes ANSI escape sequences and a trailing CR, keeping everything else (indentation too).
-///
-/// ```
-/// let raw = "  \u{1b}[1mbold\u{1b}[0m text\r";
-/// assert_eq!(harness::handshake::strip_ansi(raw), "  bold text");
-/// ```
-pub fn strip_ansi(raw: &str) -> String {
+/// What the server's logs keep of each line; not public, as no user needs it beside [`clean_line`].
+pub(crate) fn strip_ansi(raw: &str) -> String {
     let raw = raw.strip_suffix('\r').unwrap_or(raw);
     if !raw.contains('\u{1b}') {
         return raw.to_owned();
@@ -355,13 +351,7 @@ pub fn detect_allowing(
 /// assert!(is_ours("10.1.2.3".parse().unwrap(), &["10.1.2.3".parse().unwrap()]));
 /// ```
 pub fn is_ours(ip: IpAddr, also_local: &[IpAddr]) -> bool {
-    let loopback = match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    };
-    loopback || also_local.contains(&ip)
+    crate::urls::is_loopback(ip) || also_local.contains(&ip)
 }
 
 /// Parses one line as a v1 handshake, after [`clean_line`].
@@ -503,26 +493,13 @@ fn parse_listener_url(raw: &str) -> Result<Listener, String> {
         )
     })?;
     let addr = SocketAddr::new(ip, port);
-    let connect_ip = match ip {
-        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
+    let connect_ip = crate::urls::connect_ip(ip);
     let mut url = Url::parse(raw).map_err(|e| e.to_string())?;
     url.set_ip_host(connect_ip)
         .map_err(|()| "cannot set host".to_owned())?;
-    ensure_trailing_slash(&mut url);
+    crate::urls::ensure_trailing_slash(&mut url);
     // `Url` drops a port equal to the scheme's default; the handshake's port is explicit anyway.
     Ok(Listener { url, addr })
-}
-
-/// Makes `url` a base that [`Url::join`] extends instead of replacing its last segment:
-/// `http://127.0.0.1:8080/app` becomes `http://127.0.0.1:8080/app/`.
-pub(crate) fn ensure_trailing_slash(url: &mut Url) {
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
 }
 
 /// Builds a handshake line for the given listeners, each served over plain `http`.
@@ -580,28 +557,18 @@ pub fn announce<N: AsRef<str>>(
 ///
 /// Bytes are buffered until a `\n`; a line longer than the limit is cut there and the rest of it is
 /// delivered as the next piece, so memory stays bounded on a stream that never sends a newline.
-/// Invalid UTF-8 is replaced, never an error.
-///
-/// ```
-/// let mut lines = harness::handshake::LineSplitter::new(1024);
-/// assert!(lines.push(b"{\"harness\":1,").is_empty());
-/// assert_eq!(lines.push(b"...}\r\nnext"), vec!["{\"harness\":1,...}\r".to_string()]);
-/// assert_eq!(lines.finish(), Some("next".to_string()));
-/// ```
+/// Invalid UTF-8 is replaced, never an error. The server's pipe readers use it; not public.
+#[cfg(feature = "server")]
 #[derive(Debug)]
-pub struct LineSplitter {
+pub(crate) struct LineSplitter {
     buf: Vec<u8>,
     max_line: usize,
 }
 
+#[cfg(feature = "server")]
 impl LineSplitter {
     /// A splitter that cuts lines longer than `max_line` bytes.
-    ///
-    /// ```
-    /// let mut lines = harness::handshake::LineSplitter::new(4);
-    /// assert_eq!(lines.push(b"abcdef\n"), ["abcd", "ef"]);
-    /// ```
-    pub fn new(max_line: usize) -> Self {
+    pub(crate) fn new(max_line: usize) -> Self {
         Self {
             buf: Vec::new(),
             max_line: max_line.max(1),
@@ -609,13 +576,7 @@ impl LineSplitter {
     }
 
     /// Feeds one read's bytes, returning the lines it completed (without the `\n`).
-    ///
-    /// ```
-    /// let mut lines = harness::handshake::LineSplitter::new(1024);
-    /// assert_eq!(lines.push(b"one\ntw"), ["one"]);
-    /// assert_eq!(lines.push(b"o\n"), ["two"]);
-    /// ```
-    pub fn push(&mut self, mut bytes: &[u8]) -> Vec<String> {
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) -> Vec<String> {
         let mut lines = Vec::new();
         while !bytes.is_empty() {
             let room = self.max_line - self.buf.len();
@@ -643,14 +604,7 @@ impl LineSplitter {
     }
 
     /// Returns the unterminated last line, if any, at end of stream.
-    ///
-    /// ```
-    /// let mut lines = harness::handshake::LineSplitter::new(1024);
-    /// assert!(lines.push(b"no newline at the end").is_empty());
-    /// assert_eq!(lines.finish().as_deref(), Some("no newline at the end"));
-    /// assert_eq!(lines.finish(), None);
-    /// ```
-    pub fn finish(&mut self) -> Option<String> {
+    pub(crate) fn finish(&mut self) -> Option<String> {
         (!self.buf.is_empty()).then(|| self.take())
     }
 

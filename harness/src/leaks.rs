@@ -33,8 +33,8 @@ pub(crate) fn group_survivors(pgid: u32, leader: u32) -> Vec<Leaked> {
     let until = Instant::now() + SETTLE;
     loop {
         let alive: Vec<Leaked> = processes()
-            .filter(|p| p.pgrp == pgid && p.pid != leader && p.state != 'Z' && p.state != 'X')
-            .map(Proc::leaked)
+            .filter(|p| p.pgrp == pgid && p.pid != leader && p.is_live())
+            .map(leaked)
             .collect();
         if alive.is_empty() || Instant::now() >= until {
             return alive;
@@ -51,15 +51,12 @@ pub(crate) fn pipe_holders(inodes: &[u64]) -> Vec<Leaked> {
     processes()
         .filter(|p| p.pid != me)
         .filter(|p| {
-            let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", p.pid)) else {
+            let Ok(mut targets) = crate::procfs::fd_targets(p.pid) else {
                 return false;
             };
-            fds.flatten().any(|fd| {
-                std::fs::read_link(fd.path())
-                    .is_ok_and(|target| wanted.iter().any(|w| target.as_os_str() == w.as_str()))
-            })
+            targets.any(|target| wanted.iter().any(|w| target.as_os_str() == w.as_str()))
         })
-        .map(Proc::leaked)
+        .map(leaked)
         .collect()
 }
 
@@ -72,57 +69,16 @@ pub(crate) fn pipe_inode(fd: impl std::os::fd::AsFd) -> Option<u64> {
 }
 
 #[cfg(target_os = "linux")]
-struct Proc {
-    pid: u32,
-    pgrp: u32,
-    state: char,
-    comm: String,
-}
-
-#[cfg(target_os = "linux")]
-impl Proc {
-    fn leaked(self) -> Leaked {
-        let command = std::fs::read(format!("/proc/{}/cmdline", self.pid))
-            .ok()
-            .map(|raw| {
-                raw.split(|b| *b == 0)
-                    .filter(|a| !a.is_empty())
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .filter(|c| !c.is_empty())
-            .unwrap_or(self.comm);
-        Leaked {
-            pid: self.pid,
-            command,
-        }
+fn leaked(stat: crate::procfs::Stat) -> Leaked {
+    Leaked {
+        command: crate::procfs::cmdline(stat.pid).unwrap_or(stat.comm),
+        pid: stat.pid,
     }
 }
 
 #[cfg(target_os = "linux")]
-fn processes() -> impl Iterator<Item = Proc> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
-            let (head, rest) = stat.rsplit_once(')')?;
-            let comm = head.split_once('(')?.1.to_owned();
-            let mut fields = rest.split_whitespace();
-            let state = fields.next()?.chars().next()?;
-            let _ppid = fields.next()?;
-            let pgrp = fields.next()?.parse().ok()?;
-            Some(Proc {
-                pid,
-                pgrp,
-                state,
-                comm,
-            })
-        })
+fn processes() -> impl Iterator<Item = crate::procfs::Stat> {
+    crate::procfs::processes().into_iter().flatten()
 }
 
 /// Prints the leak warning, as nextest prints LEAK: on stderr, never failing.

@@ -73,6 +73,8 @@ pub mod logs;
 mod monitor;
 #[cfg(feature = "server")]
 mod process;
+#[cfg(all(feature = "server", target_os = "linux"))]
+mod procfs;
 #[cfg(feature = "server")]
 mod ready;
 #[cfg(feature = "server")]
@@ -81,6 +83,7 @@ mod server;
 mod shared;
 #[cfg(feature = "server")]
 mod spawned;
+mod urls;
 
 #[cfg(feature = "browser")]
 pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, SessionPool, e2e};

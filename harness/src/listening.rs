@@ -3,11 +3,13 @@
 //!
 //! Linux only: the process's socket inodes from `/proc/PID/fd`, matched against the LISTEN
 //! entries of `/proc/PID/net/tcp` and `tcp6`; a process group's members from the `pgrp` field of
-//! every `/proc/PID/stat`.
+//! every `/proc/PID/stat`. All reading goes through [`procfs`](crate::procfs).
 
 use std::collections::HashSet;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::procfs;
 
 /// The first TCP socket in LISTEN state that process `pid` holds, if any.
 pub(crate) fn listening_addr(pid: u32) -> Option<SocketAddr> {
@@ -16,7 +18,7 @@ pub(crate) fn listening_addr(pid: u32) -> Option<SocketAddr> {
         return None;
     }
     ["tcp", "tcp6"].iter().find_map(|table| {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).ok()?;
+        let text = procfs::net_table(pid, table).ok()?;
         text.lines()
             .skip(1)
             .filter_map(parse_entry)
@@ -35,7 +37,7 @@ pub(crate) fn listening_addr(pid: u32) -> Option<SocketAddr> {
 /// Cost: about 1 ms to find the members among ~130 processes, plus up to 7 ms per table (the kernel
 /// formats `/proc/net/tcp` slowly on a busy host); `tcp6` is not read once `tcp` has the answer.
 pub(crate) fn group_listens_on(pgid: u32, port: u16) -> Option<bool> {
-    let members = group_members(pgid)?;
+    let members = procfs::group_members(pgid)?;
     let mut inodes = HashSet::new();
     let mut blind = false;
     let mut netns = None;
@@ -61,18 +63,17 @@ pub(crate) fn group_listens_on(pgid: u32, port: u16) -> Option<bool> {
         }
         // A member that exited a moment ago takes its view of the tables with it: fall back to
         // ours (a server shares this process's network namespace unless it made its own).
-        let text = match std::fs::read_to_string(format!("/proc/{netns}/net/{table}"))
-            .or_else(|_| std::fs::read_to_string(format!("/proc/self/net/{table}")))
-        {
-            Ok(text) => text,
-            // A kernel without IPv6 has no tcp6 table, and so no IPv6 listener.
-            Err(e) if table == "tcp6" && e.kind() == io::ErrorKind::NotFound => continue,
-            // The member exited meanwhile, or the table is unreadable: the other may still tell.
-            Err(_) => {
-                blind = true;
-                continue;
-            }
-        };
+        let text =
+            match procfs::net_table(netns, table).or_else(|_| procfs::net_table("self", table)) {
+                Ok(text) => text,
+                // A kernel without IPv6 has no tcp6 table, and so no IPv6 listener.
+                Err(e) if table == "tcp6" && e.kind() == io::ErrorKind::NotFound => continue,
+                // The member exited meanwhile, or the table is unreadable: the other may still tell.
+                Err(_) => {
+                    blind = true;
+                    continue;
+                }
+            };
         listens |= text
             .lines()
             .skip(1)
@@ -88,34 +89,9 @@ pub(crate) fn group_listens_on(pgid: u32, port: u16) -> Option<bool> {
     }
 }
 
-/// The processes whose process group is `pgid`, from every `/proc/PID/stat`.
-fn group_members(pgid: u32) -> Option<Vec<u32>> {
-    let members = std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| stat_pgrp(&stat))
-                == Some(pgid)
-        })
-        .collect();
-    Some(members)
-}
-
-/// The `pgrp` field of a `/proc/PID/stat` line: the third field after the command name, which is in
-/// parentheses and may itself contain spaces and parentheses.
-fn stat_pgrp(stat: &str) -> Option<u32> {
-    let (_, after) = stat.rsplit_once(')')?;
-    after.split_whitespace().nth(2)?.parse().ok()
-}
-
 /// The inodes of the sockets process `pid` holds open.
 fn socket_inodes(pid: u32) -> io::Result<Vec<u64>> {
-    Ok(std::fs::read_dir(format!("/proc/{pid}/fd"))?
-        .flatten()
-        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+    Ok(procfs::fd_targets(pid)?
         .filter_map(|target| {
             let target = target.to_str()?;
             target
@@ -175,16 +151,6 @@ mod tests {
         );
         let established = v4.replace(" 0A ", " 01 ");
         assert!(parse_entry(&established).is_none());
-    }
-
-    #[test]
-    fn reads_the_group_of_a_stat_line_whose_command_has_parentheses() {
-        let stat = "4242 (we) ird (name)) S 1 4240 4239 0 -1 4194560 100 0 0 0";
-        assert_eq!(stat_pgrp(stat), Some(4240));
-        let own = std::fs::read_to_string("/proc/self/stat").unwrap();
-        // Checked against the kernel's own view: our group holds us.
-        let pgid = stat_pgrp(&own).unwrap();
-        assert!(group_members(pgid).unwrap().contains(&std::process::id()));
     }
 
     /// A process group whose leader (`sh`) holds no socket and whose other member (python) listens.

@@ -1,4 +1,5 @@
-//! Finding the program to run, before anything is started.
+//! Finding the program to run, before anything is started: the one place the library searches
+//! `PATH` ([`path_dirs`], [`find_in`]) and cargo's target directory.
 
 use std::env;
 use std::ffi::{OsStr, OsString};
@@ -25,23 +26,35 @@ pub(crate) fn resolve(program: &OsStr, path_var: Option<&OsStr>) -> Result<PathB
             })
         };
     }
-    let path_var: OsString = path_var
-        .map(OsStr::to_owned)
-        .or_else(|| env::var_os("PATH"))
-        .unwrap_or_default();
-    let dirs: Vec<PathBuf> = env::split_paths(&path_var).collect();
-    for dir in &dirs {
-        for name in candidates(program) {
-            let full = dir.join(&name);
-            if is_executable(&full) {
-                return Ok(full);
-            }
-        }
+    let dirs = path_dirs(path_var);
+    if let Some(found) = find_in(&dirs, &[program]) {
+        return Ok(found);
     }
     let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     Err(Error::ProgramNotFound {
         program: program.to_string_lossy().into_owned(),
         looked: format!("PATH ({})", looked.join(":")),
+    })
+}
+
+/// The directories of a `PATH` value, in order; this process's `PATH` when `path_var` is `None`.
+pub(crate) fn path_dirs(path_var: Option<&OsStr>) -> Vec<PathBuf> {
+    let path_var: OsString = path_var
+        .map(OsStr::to_owned)
+        .or_else(|| env::var_os("PATH"))
+        .unwrap_or_default();
+    env::split_paths(&path_var).collect()
+}
+
+/// The first executable file named one of `names` (on Windows also with `.exe`) in `dirs`,
+/// trying every name in a directory before the next directory, as a shell does.
+pub(crate) fn find_in(dirs: &[PathBuf], names: &[&OsStr]) -> Option<PathBuf> {
+    dirs.iter().find_map(|dir| {
+        names
+            .iter()
+            .flat_map(|name| candidates(name))
+            .map(|name| dir.join(name))
+            .find(|full| is_executable(full))
     })
 }
 
@@ -113,4 +126,31 @@ fn available_bins(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_lookup_takes_the_first_directory_that_has_it() {
+        let dirs = path_dirs(Some(OsStr::new("/nonexistent:/usr/bin:/bin")));
+        assert_eq!(dirs[0], Path::new("/nonexistent"));
+        let found = find_in(&dirs, &[OsStr::new("no-such-tool"), OsStr::new("sh")]).unwrap();
+        assert!(found.ends_with("sh") && is_executable(&found), "{found:?}");
+        assert!(
+            found.starts_with("/usr/bin") || found.starts_with("/bin"),
+            "{found:?}"
+        );
+        assert_eq!(find_in(&dirs, &[OsStr::new("no-such-tool")]), None);
+        // A file that is not executable is not a program.
+        let dir = std::env::temp_dir().join(format!("harness-locate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("plain"), "").unwrap();
+        assert_eq!(
+            find_in(std::slice::from_ref(&dir), &[OsStr::new("plain")]),
+            None
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -3,13 +3,17 @@
 //! They are plain OS threads, not tokio tasks, on purpose: a server shared by many `#[tokio::test]`s
 //! outlives the runtime of the test that started it, and its pipes must keep draining after that
 //! runtime is gone, or the server blocks on a full pipe. They report through `watch` channels, which
-//! need no runtime to send on.
+//! need no runtime to send on. Each fact has one channel and nothing else: whether the server
+//! settled ([`Phase`]), its exit, and how many pipes closed. Callers without a runtime (`Drop`)
+//! wait on the same channels with [`block_on_timeout`].
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use url::Url;
@@ -38,6 +42,8 @@ pub(crate) enum Phase {
         listeners: BTreeMap<String, Url>,
         /// The line that said so (empty when readiness came from `/proc`).
         line: String,
+        /// The pid the handshake announced, if readiness came from one.
+        pid: Option<u32>,
     },
     Malformed(HandshakeError),
 }
@@ -49,14 +55,13 @@ pub(crate) struct Monitor {
     echo: bool,
     rings: Mutex<Rings>,
     notes: Mutex<Vec<String>>,
-    settled: AtomicBool,
+    /// Leaves [`Phase::Starting`] once, and never changes again.
     phase: watch::Sender<Phase>,
     /// Set once an echo write failed (stderr closed, `| head`): echoing stops, draining goes on.
     echo_broken: AtomicBool,
+    /// Set once, by whoever sees the exit first.
     exit: watch::Sender<Option<Exit>>,
-    exit_sync: (Mutex<Option<Exit>>, Condvar),
     closed_streams: watch::Sender<u8>,
-    drained_sync: (Mutex<u8>, Condvar),
 }
 
 impl Monitor {
@@ -66,13 +71,10 @@ impl Monitor {
             echo,
             rings: Mutex::default(),
             notes: Mutex::default(),
-            settled: AtomicBool::new(false),
             phase: watch::channel(Phase::Starting).0,
             echo_broken: AtomicBool::new(false),
             exit: watch::channel(None).0,
-            exit_sync: (Mutex::new(None), Condvar::new()),
             closed_streams: watch::channel(0).0,
-            drained_sync: (Mutex::new(0), Condvar::new()),
         })
     }
 
@@ -107,15 +109,13 @@ impl Monitor {
         if let Some(last) = splitter.finish() {
             self.take(stream, vec![last], &mut ready);
         }
-        let (lock, cvar) = &self.drained_sync;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        cvar.notify_all();
         self.closed_streams.send_modify(|n| *n += 1);
     }
 
     /// Keeps a note of what was seen for a timeout error: the first few only.
     fn note(&self, note: String) {
-        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        // Nothing panics under this lock, so it is never poisoned.
+        let mut notes = self.notes.lock().expect("the notes lock is never poisoned");
         if notes.len() < MAX_NOTES && !notes.contains(&note) {
             notes.push(note);
         }
@@ -123,19 +123,24 @@ impl Monitor {
 
     /// What was seen on the way to readiness that did not count, for a timeout error.
     pub(crate) fn notes(&self) -> Vec<String> {
-        self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.notes
+            .lock()
+            .expect("the notes lock is never poisoned")
+            .clone()
     }
 
     fn take(&self, stream: Stream, lines: Vec<String>, ready: &mut Option<Ready>) {
         if lines.is_empty() {
             return;
         }
-        if ready.is_some() && self.settled.load(Ordering::Acquire) {
+        if ready.is_some() && !matches!(*self.phase.borrow(), Phase::Starting) {
             *ready = None;
         }
         let echo = self.echo && !self.echo_broken.load(Ordering::Relaxed);
         let mut echoed = Vec::new();
         // Readiness is published under the rings' lock, so whoever sees it also sees the line.
+        // The one lock that recovers from poison: the readiness rule runs under it, and its
+        // warnings reach a user's `tracing` subscriber, which may panic; the logs stay readable.
         let mut rings = self.rings.lock().unwrap_or_else(|e| e.into_inner());
         for raw in lines {
             let raw_len = raw.len();
@@ -156,17 +161,23 @@ impl Monitor {
                         self.note(crate::ready::rejected_note(&line, &why));
                         None
                     }
-                    Seen::Ready(listeners) => Some(Phase::Ready {
+                    Seen::Ready { listeners, pid } => Some(Phase::Ready {
                         listeners,
                         line: text.clone(),
+                        pid,
                     }),
                     Seen::Malformed(e) => Some(Phase::Malformed(e)),
                 };
                 if let Some(phase) = settle {
                     *ready = None;
-                    if !self.settled.swap(true, Ordering::AcqRel) {
-                        self.phase.send_replace(phase);
-                    }
+                    // The other pipe's thread may have settled it first; the first one wins.
+                    self.phase.send_if_modified(|seen| {
+                        let first = matches!(seen, Phase::Starting);
+                        if first {
+                            *seen = phase;
+                        }
+                        first
+                    });
                 }
             }
             if echo {
@@ -207,17 +218,9 @@ impl Monitor {
             .map(drop)
     }
 
-    /// Records the exit, for the waiters of both kinds. The wait thread and [`Self::check_exit`]
-    /// may both publish it; the first one wins.
+    /// Records the exit. The wait thread and [`Self::check_exit`] may both publish it; the first
+    /// one wins.
     fn publish_exit(&self, exit: Exit) {
-        let (lock, cvar) = &self.exit_sync;
-        {
-            let mut seen = lock.lock().unwrap_or_else(|e| e.into_inner());
-            if seen.is_none() {
-                *seen = Some(exit.clone());
-            }
-        }
-        cvar.notify_all();
         self.exit.send_if_modified(|seen| {
             if seen.is_some() {
                 return false;
@@ -273,12 +276,7 @@ impl Monitor {
 
     /// Blocks until the server has exited, at most `limit`.
     pub(crate) fn wait_exit_blocking(&self, limit: Duration) -> Option<Exit> {
-        let (lock, cvar) = &self.exit_sync;
-        let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (guard, _) = cvar
-            .wait_timeout_while(guard, limit, |exit| exit.is_none())
-            .unwrap_or_else(|e| e.into_inner());
-        guard.clone()
+        block_on_timeout(self.exited(), limit)
     }
 
     /// Waits until both pipes are closed, at most until `deadline` (a process that escaped the
@@ -293,12 +291,8 @@ impl Monitor {
 
     /// [`wait_drained`](Self::wait_drained) for callers without a runtime (`Drop`).
     pub(crate) fn wait_drained_blocking(&self, limit: Duration) -> bool {
-        let (lock, cvar) = &self.drained_sync;
-        let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (guard, _) = cvar
-            .wait_timeout_while(guard, limit, |n| *n < STREAMS)
-            .unwrap_or_else(|e| e.into_inner());
-        *guard >= STREAMS
+        let mut closed = self.closed_streams.subscribe();
+        block_on_timeout(closed.wait_for(|n| *n >= STREAMS), limit).is_some()
     }
 
     pub(crate) fn logs(&self) -> Logs {
@@ -306,5 +300,84 @@ impl Monitor {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .snapshot()
+    }
+}
+
+/// Wakes the thread that blocks in [`block_on_timeout`].
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `future` on this thread until it is done, at most `limit`; `None` if it was not done in
+/// time. For waiting on a `watch` channel without a runtime (`Drop` may run outside one, or on a
+/// runtime thread that must not `block_on`). Unconstrained: inside a task whose cooperative budget
+/// is spent, a constrained poll would return `Pending` and wake at once, spinning until `limit`.
+fn block_on_timeout<F: Future>(future: F, limit: Duration) -> Option<F::Output> {
+    let deadline = Instant::now() + limit;
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(tokio::task::coop::unconstrained(future));
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return Some(output);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        // A spurious or early unpark only costs one more poll.
+        std::thread::park_timeout(left);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_on_timeout_sees_a_send_from_another_thread() {
+        let (tx, mut rx) = watch::channel(0u8);
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            tx.send_replace(1);
+            tx
+        });
+        let seen = block_on_timeout(rx.wait_for(|n| *n == 1), Duration::from_secs(10));
+        assert_eq!(seen.map(|n| *n.expect("the sender is alive")), Some(1));
+        drop(sender.join());
+    }
+
+    #[test]
+    fn block_on_timeout_gives_up_at_the_limit() {
+        let (_tx, mut rx) = watch::channel(0u8);
+        let start = Instant::now();
+        let seen = block_on_timeout(rx.wait_for(|n| *n == 1), Duration::from_millis(50));
+        assert!(seen.is_none());
+        assert!(start.elapsed() >= Duration::from_millis(50));
+    }
+
+    #[tokio::test]
+    async fn block_on_timeout_inside_a_task_with_its_budget_spent() {
+        // Spend the task's cooperative budget without yielding (each ready `changed` costs one
+        // unit), then block: an unconstrained poll still sees the value; a constrained one would
+        // return `Pending` until the limit.
+        let (tx, mut rx) = watch::channel(0u8);
+        let noop = Waker::noop();
+        let mut cx = Context::from_waker(noop);
+        while tokio::task::coop::has_budget_remaining() {
+            tx.send_replace(0);
+            assert!(pin!(rx.changed()).poll(&mut cx).is_ready());
+        }
+        tx.send_replace(1);
+        let seen = block_on_timeout(rx.wait_for(|n| *n == 1), Duration::from_secs(10));
+        assert_eq!(seen.map(|n| *n.expect("the sender is alive")), Some(1));
     }
 }

@@ -40,7 +40,11 @@ enum Kind {
 #[derive(Debug)]
 pub(crate) enum Seen {
     /// The server is ready at these named listeners.
-    Ready(BTreeMap<String, Url>),
+    Ready {
+        listeners: BTreeMap<String, Url>,
+        /// The pid a handshake announced; `None` for a [`Ready::line`] match.
+        pid: Option<u32>,
+    },
     /// The line was meant as a handshake and is malformed.
     Malformed(HandshakeError),
     /// The line matched a [`Ready::line`] regex but what it captured cannot be connected to (port 0,
@@ -202,12 +206,14 @@ impl Ready {
                             warn(&wildcard_warning(name, l.addr.ip(), line));
                         }
                     }
-                    Seen::Ready(
-                        hs.listening
+                    Seen::Ready {
+                        listeners: hs
+                            .listening
                             .into_iter()
                             .map(|(name, l)| (name, l.url))
                             .collect(),
-                    )
+                        pid: Some(hs.pid),
+                    }
                 }
             },
             Kind::Line(regex) => {
@@ -223,7 +229,10 @@ impl Ready {
                     Err("the regex matched but its `url` and `port` groups captured nothing".into())
                 };
                 match url {
-                    Ok(url) => Seen::Ready(BTreeMap::from([("http".to_owned(), url)])),
+                    Ok(url) => Seen::Ready {
+                        listeners: BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)]),
+                        pid: None,
+                    },
                     Err(why) => Seen::Rejected {
                         line: line.to_owned(),
                         why,
@@ -314,7 +323,7 @@ fn url_from_capture(text: &str, line: &str) -> Result<Url, String> {
         Some(_) => {}
         None => return Err(format!("url group captured {text:?}, which has no port")),
     }
-    crate::handshake::ensure_trailing_slash(&mut url);
+    crate::urls::ensure_trailing_slash(&mut url);
     Ok(url)
 }
 
@@ -347,17 +356,43 @@ pub(crate) fn looks_like_announcement(line: &str) -> Option<String> {
 
 /// The `http` listener map for a socket address, connecting on loopback when it is unspecified.
 pub(crate) fn listener_url(addr: std::net::SocketAddr) -> BTreeMap<String, Url> {
-    let ip = match addr.ip() {
-        std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
-        std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
-        ip => ip,
-    };
+    let ip = crate::urls::connect_ip(addr.ip());
     let url = Url::parse(&format!(
         "http://{}/",
         std::net::SocketAddr::new(ip, addr.port())
     ))
     .expect("a socket address makes a URL");
-    BTreeMap::from([("http".to_owned(), url)])
+    BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)])
+}
+
+/// Checks the pid a handshake announced against the server the harness started, `leader`, which
+/// leads its own process group: the leader itself, or any member of its group (the real server
+/// behind a `sh -c` wrapper), is fine. Any other pid gets a warning, not a refusal: it is not
+/// wrong in every setup (a server in a container announces its pid in the container's pid
+/// namespace), but if it is a real process outside the group, the harness cannot stop it.
+/// Warns once, at readiness; returns the warning for tests. Unix only: elsewhere nothing is checked.
+pub(crate) fn check_announced_pid(server: &str, announced: u32, leader: u32) -> Option<String> {
+    if announced == leader {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        let pgid = rustix::process::Pid::from_raw(i32::try_from(announced).ok()?)
+            .and_then(|pid| rustix::process::getpgid(Some(pid)).ok());
+        if pgid.is_some_and(|g| g.as_raw_pid().cast_unsigned() == leader) {
+            return None;
+        }
+        let text = format!(
+            "server `{server}` announced pid {announced} in its handshake, but the harness              started pid {leader} and pid {announced} is not in its process group (another pid              namespace, or a process that left the group): the harness stops only pid {leader}'s              group"
+        );
+        warn(&text);
+        Some(text)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = server;
+        None
+    }
 }
 
 #[cfg(test)]
@@ -366,7 +401,7 @@ mod tests {
 
     fn ready_url(ready: &Ready, line: &str) -> String {
         match ready.check(line) {
-            Seen::Ready(map) => map["http"].to_string(),
+            Seen::Ready { listeners, .. } => listeners["http"].to_string(),
             other => panic!("not ready on {line:?}: {other:?}"),
         }
     }
@@ -534,5 +569,41 @@ mod tests {
         ] {
             assert_eq!(looks_like_announcement(line), None, "{line}");
         }
+    }
+
+    #[test]
+    fn an_announced_pid_is_checked_against_the_started_group() {
+        use std::os::unix::process::CommandExt;
+        // A leader of its own group with a member: `sh` waits on its `sleep` child.
+        let mut group = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & echo $!; wait"])
+            .process_group(0)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(group.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let member: u32 = line.trim().parse().unwrap();
+        let leader = group.id();
+        assert_eq!(check_announced_pid("s", leader, leader), None);
+        assert_eq!(
+            check_announced_pid("s", member, leader),
+            None,
+            "a wrapper's child"
+        );
+        // This test process is in another group: a pid the harness cannot stop.
+        let warning = check_announced_pid("s", std::process::id(), leader).unwrap();
+        assert!(warning.contains("not in its process group"), "{warning}");
+        // A pid that does not exist (another namespace's pid 1 would be taken; use a free one).
+        assert!(check_announced_pid("s", u32::MAX / 2, leader).is_some());
+        let _ = rustix::process::kill_process_group(
+            rustix::process::Pid::from_raw(leader.cast_signed()).unwrap(),
+            rustix::process::Signal::KILL,
+        );
+        let _ = group.wait();
     }
 }

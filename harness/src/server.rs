@@ -456,12 +456,19 @@ impl Server {
         // Any error from here on drops `spawned`, which kills and reaps the whole group.
         let spawned = Spawned::start(cmd, launch).await?;
         let listeners = self.wait_ready(&spawned, deadline).await?;
-        let primary = crate::handle::primary(&listeners)
+        let primary = crate::urls::primary(&listeners)
             .cloned()
             .expect("a ready server has at least one listener");
-        self.checks
-            .run(&spawned, &primary, self.ready_timeout, deadline)
-            .await?;
+        let target = crate::checks::Target {
+            url: &primary,
+            instance_id: spawned.instance_id(),
+            ready_timeout: self.ready_timeout,
+            deadline,
+            exit: || spawned.try_exit(),
+        };
+        if let Err((failed, exit)) = self.checks.run(target).await {
+            return Err(failed.into_error(spawned.fail(exit).await));
+        }
         tracing::debug!(server = %spawned.name(), url = %primary, pid = spawned.pid(), "server ready");
         Ok(ServerHandle::ready(spawned, listeners, primary, self.grace))
     }
@@ -482,6 +489,7 @@ impl Server {
                     return Phase::Ready {
                         listeners: crate::ready::listener_url(addr),
                         line: String::new(),
+                        pid: None,
                     };
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -501,7 +509,14 @@ impl Server {
             }
         };
         match settled {
-            Phase::Ready { listeners, line } => {
+            Phase::Ready {
+                listeners,
+                line,
+                pid,
+            } => {
+                if let Some(pid) = pid {
+                    crate::ready::check_announced_pid(spawned.name(), pid, spawned.pid());
+                }
                 if self.ready.is_line() {
                     self.confirm_listening(spawned, &listeners, line, deadline)
                         .await?;

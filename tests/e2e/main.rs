@@ -13,6 +13,5 @@ mod isolation;
 mod login;
 mod pages;
 mod pool;
-#[path = "../../harness/tests/common/procs.rs"]
-mod procs;
+use test_support::procs;
 mod support;

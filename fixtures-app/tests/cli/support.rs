@@ -1,14 +1,14 @@
 //! A spawned fixture app whose output is read on background threads and waited on with deadlines.
 
 use std::fmt;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::handshake::{self, Handshake, LineSplitter};
+use harness::handshake::{self, Handshake};
 use rustix::process::{Pid, Signal, kill_process};
 
 /// Deadline for things that should happen promptly but may be slowed by a busy machine.
@@ -265,24 +265,15 @@ fn pid(raw: u32) -> Pid {
     Pid::from_raw(i32::try_from(raw).unwrap()).expect("a positive pid")
 }
 
-/// Forwards `pipe`'s lines to `tx` from a background thread, then its end.
-fn read_lines(stream: Stream, mut pipe: impl Read + Send + 'static, tx: Sender<Event>) {
+/// Forwards `pipe`'s lines to `tx` from a background thread, then its end. Invalid UTF-8 is
+/// replaced, as the harness does: the app under test never prints it, so no test needs more.
+fn read_lines(stream: Stream, pipe: impl Read + Send + 'static, tx: Sender<Event>) {
     thread::spawn(move || {
-        let mut lines = LineSplitter::new(1 << 20);
-        let mut buf = vec![0; 64 * 1024];
-        loop {
-            let n = match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            for line in lines.push(&buf[..n]) {
-                if tx.send(Event::Line(stream, line)).is_err() {
-                    return;
-                }
+        for line in BufReader::new(pipe).split(b'\n').map_while(Result::ok) {
+            let line = String::from_utf8_lossy(&line).into_owned();
+            if tx.send(Event::Line(stream, line)).is_err() {
+                return;
             }
-        }
-        if let Some(line) = lines.finish() {
-            let _ = tx.send(Event::Line(stream, line));
         }
         let _ = tx.send(Event::Eof);
     });
@@ -290,24 +281,8 @@ fn read_lines(stream: Stream, mut pipe: impl Read + Send + 'static, tx: Sender<E
 
 /// `GET path` over a fresh HTTP/1.1 connection; returns the status code and the body.
 pub(crate) fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect_timeout(&addr, PATIENCE).expect("connect");
-    stream.set_read_timeout(Some(PATIENCE)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read response");
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no end of headers in {response:?}"));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head:?}"));
-    (status, body.to_owned())
+    let response = test_support::http::get(&format!("http://{addr}{path}"));
+    (response.status, response.body)
 }
 
 /// `GET path` expecting 200 and a JSON body.

@@ -142,6 +142,7 @@ fn detect_skips_logs_but_not_broken_handshakes() {
     assert!(detect(r#"{"harness":1,"pid":1,"listen"#).unwrap().is_err());
 }
 
+#[cfg(feature = "server")]
 #[test]
 fn a_line_split_across_reads_is_reassembled() {
     let mut splitter = LineSplitter::new(64 * 1024);
@@ -158,6 +159,7 @@ fn a_line_split_across_reads_is_reassembled() {
     assert!(detect(&lines[0]).is_none() && detect(&lines[2]).is_none());
 }
 
+#[cfg(feature = "server")]
 #[test]
 fn splitter_bounds_memory_on_endless_lines() {
     let mut splitter = LineSplitter::new(10);
@@ -267,7 +269,12 @@ fn a_byte_order_mark_or_nul_bytes_before_the_handshake_are_accepted() {
             .unwrap_or_else(|e| panic!("{prefix:?}: {e}"));
         assert_eq!(hs.pid, 4242, "{prefix:?}");
     }
-    // Split across reads, the BOM in a read of its own, as a runtime writing it first would.
+}
+
+/// Split across reads, the BOM in a read of its own, as a runtime writing it first would.
+#[cfg(feature = "server")]
+#[test]
+fn a_byte_order_mark_in_a_read_of_its_own_is_accepted() {
     let mut splitter = LineSplitter::new(1024);
     let mut lines = splitter.push("\u{feff}".as_bytes());
     lines.extend(splitter.push(format!("{VALID}\n").as_bytes()));

@@ -3,8 +3,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::procs::{OWNER_READY, exited, spawn_owner};
 use crate::support::{alive, fixtures, get, processes_with, wait_until};
+use test_support::procs::{OWNER_READY, exited, spawn_owner};
 
 fn grandchild_pid(whoami: &str) -> u32 {
     let v: serde_json::Value = serde_json::from_str(whoami).unwrap();
@@ -16,7 +16,7 @@ fn grandchild_pid(whoami: &str) -> u32 {
 #[tokio::test]
 async fn drop_kills_the_whole_group_grandchild_included() {
     let web = fixtures().arg("--spawn-grandchild").spawn().await.unwrap();
-    let grandchild = grandchild_pid(&get(web.url(), "whoami").await);
+    let grandchild = grandchild_pid(&get(web.url(), "whoami"));
     let server = web.pid();
     assert!(alive(grandchild) && alive(server));
     drop(web);
@@ -30,7 +30,7 @@ async fn drop_kills_the_whole_group_grandchild_included() {
 #[tokio::test]
 async fn stop_kills_a_grandchild_too() {
     let web = fixtures().arg("--spawn-grandchild").spawn().await.unwrap();
-    let grandchild = grandchild_pid(&get(web.url(), "whoami").await);
+    let grandchild = grandchild_pid(&get(web.url(), "whoami"));
     assert!(web.stop().await.unwrap().success());
     assert!(wait_until(Duration::from_secs(2), || !alive(grandchild)));
 }

@@ -70,7 +70,7 @@ async fn an_identity_check_where_nothing_listens_says_so() {
     let err = Server::new("sh")
         .args([
             "-c",
-            r#"echo '{"harness":1,"pid":1,"listening":{"http":"http://127.0.0.1:9"}}'; exec sleep 60"#,
+            r#"echo '{"harness":1,"pid":'$$',"listening":{"http":"http://127.0.0.1:9"}}'; exec sleep 60"#,
         ])
         .identity_check("/whoami")
         .ready_timeout(Duration::from_secs(5))
@@ -238,7 +238,7 @@ async fn child_stops_a_server_whose_child_escaped() {
         .name("escaper")
         .args([
             "-c",
-            r#"setsid sleep 30 & echo "escapee $!"; echo '{"harness":1,"pid":1,"listening":{"http":"http://127.0.0.1:9"}}'; exec sleep 60"#,
+            r#"setsid sleep 30 & echo "escapee $!"; echo '{"harness":1,"pid":'$$',"listening":{"http":"http://127.0.0.1:9"}}'; exec sleep 60"#,
         ])
         .ready(Ready::handshake())
         .spawn()

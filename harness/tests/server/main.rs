@@ -6,8 +6,6 @@ mod cleanup;
 mod failures;
 mod honest;
 mod input;
-#[path = "../common/procs.rs"]
-mod procs;
 mod readiness;
 mod scale;
 mod support;

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use harness::{Ready, Server, Stream};
 
-use crate::procs::wait_until;
 use crate::support::{fixtures, get};
+use test_support::procs::wait_until;
 
 #[tokio::test]
 async fn handshake_gives_a_loopback_url_that_answers() {
@@ -19,7 +19,7 @@ async fn handshake_gives_a_loopback_url_that_answers() {
     assert_eq!(web.url_for("http"), Some(web.url()));
     assert_eq!(web.url_for("nope"), None);
     assert_eq!(web.name(), "fixtures-app");
-    assert_eq!(get(web.url(), "hello").await, "Hello World");
+    assert_eq!(get(web.url(), "hello"), "Hello World");
     let status = web.stop().await.unwrap();
     assert!(status.success(), "SIGTERM is a clean exit: {status:?}");
 }
@@ -32,7 +32,7 @@ async fn health_and_identity_checks_pass_on_our_own_server() {
         .spawn()
         .await
         .unwrap();
-    let whoami = get(web.url(), "whoami").await;
+    let whoami = get(web.url(), "whoami");
     assert!(whoami.contains(web.instance_id()), "{whoami}");
 }
 
@@ -45,7 +45,7 @@ async fn delayed_handshake_is_awaited() {
         .await
         .unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
-    assert_eq!(get(web.url(), "hello").await, "Hello World");
+    assert_eq!(get(web.url(), "hello"), "Hello World");
 }
 
 #[tokio::test]
@@ -71,7 +71,7 @@ async fn handshake_is_found_after_a_megabyte_of_noise_on_both_pipes() {
         "stderr: {} bytes",
         web.logs().total_bytes(Stream::Stderr)
     );
-    assert_eq!(get(web.url(), "hello").await, "Hello World");
+    assert_eq!(get(web.url(), "hello"), "Hello World");
 }
 
 #[tokio::test]
@@ -85,14 +85,14 @@ async fn python_http_server_is_detected_by_regex() {
         .await
         .unwrap();
     assert_eq!(py.url().host_str(), Some("127.0.0.1"));
-    let listing = get(py.url(), "").await;
+    let listing = get(py.url(), "");
     assert!(listing.contains("Directory listing"), "{listing}");
 }
 
 #[tokio::test]
 async fn logs_keep_both_streams_and_echo_switch_is_accepted() {
     let web = fixtures().echo_logs(false).spawn().await.unwrap();
-    let _ = get(web.url(), "hello").await;
+    let _ = get(web.url(), "hello");
     let logs = web.logs();
     assert!(
         logs.stdout().any(|l| l.contains("\"harness\":1")),
@@ -135,7 +135,7 @@ async fn a_handshake_after_a_byte_order_mark_is_accepted() {
         py.logs()
     );
     assert_eq!(py.url().host_str(), Some("127.0.0.1"));
-    assert!(get(py.url(), "").await.contains("Directory listing"));
+    assert!(get(py.url(), "").contains("Directory listing"));
 }
 
 #[tokio::test]
@@ -149,7 +149,7 @@ async fn a_handshake_after_nul_bytes_is_accepted() {
         "{:?}",
         py.logs()
     );
-    assert!(get(py.url(), "").await.contains("Directory listing"));
+    assert!(get(py.url(), "").contains("Directory listing"));
 }
 
 #[tokio::test]
@@ -186,7 +186,7 @@ async fn a_wildcard_bind_is_connected_to_on_loopback() {
         py.url().as_str(),
         format!("http://127.0.0.1:{}/", py.port())
     );
-    assert!(get(py.url(), "").await.contains("Directory listing"));
+    assert!(get(py.url(), "").contains("Directory listing"));
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ async fn two_hundred_concurrent_servers_get_distinct_ports_and_answer_as_themsel
     let ports: HashSet<u16> = servers.iter().map(|s| s.port()).collect();
     assert_eq!(ports.len(), N, "distinct ports");
     for server in &servers {
-        let whoami = get(server.url(), "whoami").await;
+        let whoami = get(server.url(), "whoami");
         let v: serde_json::Value = serde_json::from_str(&whoami).unwrap();
         assert_eq!(v["instance_id"], server.instance_id(), "{whoami}");
     }

@@ -8,21 +8,9 @@ pub(crate) fn fixtures() -> Server {
         .expect("run `cargo test --workspace` so fixtures-app is built")
 }
 
-/// GETs `path` on `base` and returns the body.
-pub(crate) async fn get(base: &url::Url, path: &str) -> String {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(base.join(path).unwrap())
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+/// GETs `path` on `base`, asserting status 200, and returns the body.
+pub(crate) fn get(base: &url::Url, path: &str) -> String {
+    test_support::http::get_ok(base.join(path).expect("a path to join").as_str())
 }
 
-pub(crate) use crate::procs::{alive, processes_with, wait_until};
+pub(crate) use test_support::procs::{alive, processes_with, wait_until};

@@ -11,8 +11,7 @@ mod exit_codes;
 mod failures;
 mod honest;
 mod input;
-#[path = "../../../tests/common/procs.rs"]
-mod procs;
+use test_support::procs;
 mod run;
 mod scale;
 mod serve;

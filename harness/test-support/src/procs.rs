@@ -1,25 +1,29 @@
-//! Counting processes the way the OS sees them, from `/proc` (Linux). Shared by the test binaries
-//! that prove nothing outlives a killed owner: each includes this file with `#[path]`.
-
-#![allow(dead_code, reason = "each test binary uses a different part")]
+//! Counting processes the way the OS sees them, from `/proc` (Linux), and owner processes for the
+//! tests that prove nothing outlives a killed owner.
 
 use std::time::{Duration, Instant};
 
+use crate::procfs;
+
 /// Whether a process is alive: it exists and is not a zombie (a zombie is dead, awaiting a reap).
-pub(crate) fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-            !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
-        }
-        Err(_) => false,
-    }
+///
+/// ```
+/// assert!(test_support::procs::alive(std::process::id()));
+/// ```
+pub fn alive(pid: u32) -> bool {
+    procfs::stat(pid).is_some_and(|stat| stat.is_live())
 }
 
 /// Whether a process has finished exiting: reaped, or a zombie whose other threads are gone too.
 /// Only then can its parent collect its status: a multi-threaded process's leader shows as a zombie
 /// while its other threads are still exiting, and `waitid` does not report it yet.
-pub(crate) fn exited(pid: u32) -> bool {
+///
+/// ```
+/// let mut child = std::process::Command::new("true").spawn().unwrap();
+/// child.wait().unwrap();
+/// assert!(test_support::procs::exited(child.id()));
+/// ```
+pub fn exited(pid: u32) -> bool {
     if alive(pid) {
         return false;
     }
@@ -30,7 +34,13 @@ pub(crate) fn exited(pid: u32) -> bool {
 }
 
 /// Waits until `cond` holds, checking every 10 ms, at most `limit`. Returns whether it held.
-pub(crate) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+///
+/// ```
+/// use std::time::Duration;
+/// assert!(test_support::procs::wait_until(Duration::from_secs(1), || true));
+/// assert!(!test_support::procs::wait_until(Duration::from_millis(20), || false));
+/// ```
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         if cond() {
@@ -46,7 +56,14 @@ pub(crate) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> boo
 /// The live processes whose environment holds `key_value` (`KEY=VALUE`), with their command names.
 /// A marker variable set on a test's child is inherited by every descendant, so this counts the
 /// whole tree, whatever process group or parent each one ended up with.
-pub(crate) fn marked(key_value: &str) -> Vec<(u32, String)> {
+///
+/// ```
+/// let mut child = std::process::Command::new("sleep").arg("30").env("MARK", "doc-marked").spawn().unwrap();
+/// assert!(test_support::procs::marked("MARK=doc-marked").iter().any(|(pid, _)| *pid == child.id()));
+/// child.kill().unwrap();
+/// child.wait().unwrap();
+/// ```
+pub fn marked(key_value: &str) -> Vec<(u32, String)> {
     let needle = key_value.as_bytes();
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
@@ -69,18 +86,37 @@ pub(crate) fn marked(key_value: &str) -> Vec<(u32, String)> {
 }
 
 /// The pids of [`marked`].
-pub(crate) fn processes_with(key_value: &str) -> Vec<u32> {
+///
+/// ```
+/// assert!(test_support::procs::processes_with("NO_SUCH_MARKER=anywhere").is_empty());
+/// ```
+pub fn processes_with(key_value: &str) -> Vec<u32> {
     marked(key_value).into_iter().map(|(pid, _)| pid).collect()
 }
 
 /// The line an owner test prints once it has started everything it is to be killed with.
-pub(crate) const OWNER_READY: &str = "OWNER READY";
+///
+/// ```
+/// println!("{} 4242", test_support::procs::OWNER_READY);
+/// ```
+pub const OWNER_READY: &str = "OWNER READY";
 
 /// Re-runs this test binary's ignored test `test` (exact path) in a child process with `envs`
 /// added to its environment, and waits at most `limit` for it to print [`OWNER_READY`].
 /// The owner inherits the marker, and so does everything it starts. Returns the owner and its
 /// ready line. Panics, after killing it, if it is not ready in time.
-pub(crate) fn spawn_owner(
+///
+/// ```no_run
+/// // In a test binary with an ignored test `owner` that prints OWNER_READY, then waits.
+/// let (mut owner, line) = test_support::procs::spawn_owner(
+///     "owner",
+///     &[("MARK", "1")],
+///     std::time::Duration::from_secs(10),
+/// );
+/// assert!(line.starts_with(test_support::procs::OWNER_READY));
+/// owner.kill().unwrap();
+/// ```
+pub fn spawn_owner(
     test: &str,
     envs: &[(&str, &str)],
     limit: Duration,
