@@ -59,9 +59,11 @@ pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 ///
 /// ```
 /// let mut child = std::process::Command::new("sleep").arg("30").env("MARK", "doc-marked").spawn().unwrap();
-/// assert!(test_support::procs::marked("MARK=doc-marked").iter().any(|(pid, _)| *pid == child.id()));
+/// let listed = || test_support::procs::marked("MARK=doc-marked").iter().any(|(pid, _)| *pid == child.id());
+/// let found = test_support::procs::wait_until(std::time::Duration::from_secs(10), listed);
 /// child.kill().unwrap();
 /// child.wait().unwrap();
+/// assert!(found);
 /// ```
 pub fn marked(key_value: &str) -> Vec<(u32, String)> {
     let needle = key_value.as_bytes();
