@@ -128,14 +128,14 @@ pub enum Error {
         /// The context.
         failure: Box<Failure>,
     },
-    /// The server printed a malformed handshake.
-    #[error("server printed a malformed handshake\n{failure}")]
+    /// The server printed a malformed handshake. The message says what is wrong with the line
+    /// (so `to_string()` alone tells the story).
+    #[error("server printed a malformed handshake: {problem}\n{failure}")]
     Handshake {
         /// The context.
         failure: Box<Failure>,
         /// What is wrong with the line.
-        #[source]
-        source: HandshakeError,
+        problem: HandshakeError,
     },
     /// A port read by a [`Ready::line`](crate::Ready::line) regex is not one the server listens
     /// on (a loose regex matched another number, such as the `127` of `127.0.0.1`).

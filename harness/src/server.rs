@@ -528,7 +528,7 @@ impl Server {
                 let exit = spawned.try_exit();
                 Err(Error::Handshake {
                     failure: Box::new(spawned.fail(exit).await),
-                    source,
+                    problem: source,
                 })
             }
             // Exited before it was ready. Kill what is left of its group first (a grandchild may

@@ -186,10 +186,20 @@ fn clap_exit(error: &clap::Error) -> ExitCode {
             let _ = error.print();
             ExitCode::from(exit::USAGE)
         }
-        _ => {
+        kind => {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+            let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+            // `harness run --server web=app pytest -x`: the test command needs a `--` before it.
+            if kind == ErrorKind::UnknownArgument
+                && let Some(clap::error::ContextValue::String(arg)) =
+                    error.get(clap::error::ContextKind::InvalidArg)
+                && !arg.starts_with('-')
+            {
+                message.push_str(&format!(
+                    "; if `{arg}` starts the test command, put `--` before it: harness run --server ... -- {arg} ..."
+                ));
+            }
             usage_error(&UsageError::Clap { message })
         }
     }

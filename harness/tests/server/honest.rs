@@ -318,3 +318,20 @@ fn a_timeout_too_long_to_be_a_deadline_is_bad_input() {
         assert!(err.to_string().contains("at most a year"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_bad_handshake_says_what_is_wrong_in_its_message() {
+    let err = Server::new("sh")
+        .args([
+            "-c",
+            r#"echo "{\"harness\":1,\"pid\":$$,\"listening\":{\"http\":\"http://localhost:8080\"}}"; exec sleep 60"#,
+        ])
+        .spawn()
+        .await
+        .expect_err("a localhost handshake is refused");
+    assert!(matches!(err, Error::Handshake { .. }), "{err:?}");
+    // `to_string()` alone, as a CLI or a test log shows it, names the cause.
+    let text = err.to_string();
+    assert!(text.contains("localhost"), "{text}");
+    assert!(text.contains("127.0.0.1"), "{text}");
+}

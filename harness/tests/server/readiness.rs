@@ -162,10 +162,10 @@ async fn a_handshake_naming_another_machine_fails_at_once() {
             .unwrap_err();
         // Settled on the line, not by the 20 s ready timeout.
         assert!(started.elapsed() < Duration::from_secs(15), "{e}");
-        let harness::Error::Handshake { source, .. } = &e else {
+        let harness::Error::Handshake { problem, .. } = &e else {
             panic!("not a handshake error: {e}");
         };
-        let why = source.to_string();
+        let why = problem.to_string();
         assert!(
             why.contains(&format!(
                 "announces {host}, which is not a loopback address"

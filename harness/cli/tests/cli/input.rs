@@ -184,3 +184,12 @@ fn every_subcommand_has_help() {
     // The fixture is mentioned so that a missing build fails here clearly, not later.
     let _ = fixtures_app();
 }
+
+/// A test command given without `--` is refused with a hint to add it, before anything starts.
+#[test]
+fn a_test_command_without_double_dash_gets_a_hint() {
+    refused(
+        &["run", "--server", "maker={maker}", "pytest", "-x"],
+        "if `pytest` starts the test command, put `--` before it",
+    );
+}
