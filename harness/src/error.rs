@@ -7,6 +7,10 @@ use std::time::Duration;
 use crate::handshake::HandshakeError;
 use crate::logs::{Logs, Stream};
 
+mod kind;
+
+pub use kind::ErrorKind;
+
 /// How many lines of each stream an error shows.
 ///
 /// ```
@@ -21,7 +25,7 @@ pub const TAIL_LINES: usize = 20;
 /// Input errors (the first group) are found before anything is started and are one line long.
 /// Failures after start carry a [`Failure`] that shows the command, pid, elapsed time, exit status
 /// and the last lines of stdout and stderr. `Debug` prints the same as `Display`, so `unwrap()` and
-/// `?` in a test show the whole story.
+/// `?` in a test show the whole story. [`Error::kind`] says which of these causes it was.
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), harness::Error> {

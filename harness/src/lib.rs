@@ -88,7 +88,7 @@ mod urls;
 #[cfg(feature = "browser")]
 pub use browser::{Browser, Driver, E2e, E2eContext, PooledSession, Session, SessionPool, e2e};
 #[cfg(feature = "server")]
-pub use error::{Error, Failure, TAIL_LINES};
+pub use error::{Error, ErrorKind, Failure, TAIL_LINES};
 #[cfg(feature = "server")]
 pub use exit::Exit;
 /// The WebDriver client every [`Session`] wraps, re-exported so that `harness::fantoccini::Locator`

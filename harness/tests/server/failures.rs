@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use harness::{Error, Server};
+use harness::{Error, ErrorKind, Server};
 
 use crate::support::fixtures;
 
@@ -21,6 +21,7 @@ async fn exit_before_ready_fails_at_once_with_code_and_stderr() {
     );
     let text = e.to_string();
     assert!(matches!(e, Error::Exited(_)), "{text}");
+    assert_eq!(e.kind(), ErrorKind::NotStarted, "{text}");
     assert!(text.contains("exited before it was ready"), "{text}");
     assert!(text.contains("status: exit code 7"), "{text}");
     assert!(text.contains("exiting with code 7"), "stderr tail: {text}");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use harness::{Error, Ready, Server};
+use harness::{Error, ErrorKind, Ready, Server};
 
 use crate::support::fixtures;
 
@@ -16,6 +16,7 @@ fn one_line(e: &Error) -> String {
 async fn empty_program() {
     let e = Server::new("").spawn().await.unwrap_err();
     assert!(matches!(e, Error::EmptyProgram));
+    assert_eq!(e.kind(), ErrorKind::BadInput);
     assert!(one_line(&e).contains("program is empty"));
 }
 
