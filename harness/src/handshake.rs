@@ -39,12 +39,19 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
 
 use serde_json::{Map, Value};
 use url::Url;
+
+mod error;
+mod lines;
+
+pub use error::{HandshakeError, Quoted};
+pub use lines::clean_line;
+#[cfg(feature = "server")]
+pub(crate) use lines::{LineSplitter, strip_ansi};
 
 /// The protocol version this crate reads and writes.
 ///
@@ -62,9 +69,6 @@ pub const VERSION: u64 = 1;
 /// assert_eq!(line[KEY], VERSION);
 /// ```
 pub const KEY: &str = "harness";
-
-/// How much of an offending line an error quotes before shortening it.
-const QUOTE_LIMIT: usize = 200;
 
 /// A parsed handshake line.
 ///
@@ -114,190 +118,6 @@ impl Handshake {
     pub fn primary(&self) -> &Listener {
         crate::urls::primary(&self.listening).expect("a parsed handshake has at least one listener")
     }
-}
-
-/// Why a line is not a valid v1 handshake. Every variant quotes the line (shortened if long).
-///
-/// ```
-/// use harness::handshake::{HandshakeError, parse};
-/// let err = parse(r#"{"harness":2,"pid":7}"#).unwrap_err();
-/// assert!(matches!(err, HandshakeError::UnsupportedVersion { .. }));
-/// assert!(err.to_string().starts_with("handshake version 2 is not supported"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HandshakeError {
-    /// The line is not a JSON object.
-    #[error("handshake line is not a JSON object ({reason}): {line}")]
-    NotJson {
-        /// The quoted line.
-        line: Quoted,
-        /// What serde_json said.
-        reason: String,
-    },
-    /// The JSON object has no `"harness"` key.
-    #[error("handshake line has no \"harness\" version key: {line}")]
-    MissingVersion {
-        /// The quoted line.
-        line: Quoted,
-    },
-    /// The version is not one this crate speaks.
-    #[error(
-        "handshake version {found} is not supported (this harness speaks version {VERSION}): {line}"
-    )]
-    UnsupportedVersion {
-        /// The version found, as written.
-        found: String,
-        /// The quoted line.
-        line: Quoted,
-    },
-    /// A required field is missing or has the wrong type.
-    #[error("handshake field `{field}` {problem}: {line}")]
-    Field {
-        /// The field's name.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: &'static str,
-        /// The quoted line.
-        line: Quoted,
-    },
-    /// A listener announces an IP address that is not a loopback address of this machine, such as
-    /// `10.1.2.3`: the harness refuses to connect anywhere but here.
-    ///
-    /// ```
-    /// use harness::handshake::{HandshakeError, parse};
-    /// let err = parse(r#"{"harness":1,"pid":7,"listening":{"http":"http://10.1.2.3:8080"}}"#).unwrap_err();
-    /// assert!(matches!(err, HandshakeError::NotLoopback { .. }));
-    /// assert!(err.to_string().contains("announces 10.1.2.3, which is not a loopback address"));
-    /// ```
-    #[error(
-        "handshake listener `{name}` announces {host}, which is not a loopback address of this machine; servers must bind and announce 127.0.0.1 (or another loopback address such as ::1): {line}"
-    )]
-    NotLoopback {
-        /// The listener's name.
-        name: String,
-        /// The address it announced.
-        host: IpAddr,
-        /// The quoted line.
-        line: Quoted,
-    },
-    /// A listener's URL breaks a rule of the protocol.
-    #[error("handshake listener `{name}` has a bad URL {url:?}: {problem}: {line}")]
-    Listener {
-        /// The listener's name.
-        name: String,
-        /// The URL as written.
-        url: String,
-        /// What is wrong with it.
-        problem: String,
-        /// The quoted line.
-        line: Quoted,
-    },
-}
-
-/// A line quoted in an error, shortened to its first and last characters when long.
-///
-/// ```
-/// use harness::handshake::{HandshakeError, parse};
-/// if let Err(HandshakeError::NotJson { line, .. }) = parse("listening on 8080") {
-///     assert_eq!(line.to_string(), r#""listening on 8080""#);
-/// }
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct Quoted(String);
-
-impl Quoted {
-    /// Quotes `line`, keeping at most about 200 characters of it.
-    ///
-    /// ```
-    /// use harness::handshake::Quoted;
-    /// assert_eq!(Quoted::new("short").to_string(), r#""short""#);
-    /// assert!(Quoted::new(&"x".repeat(1000)).to_string().contains("<800 chars omitted>"));
-    /// ```
-    pub fn new(line: &str) -> Self {
-        let chars: Vec<char> = line.chars().collect();
-        if chars.len() <= QUOTE_LIMIT {
-            return Self(format!("{line:?}"));
-        }
-        let keep = QUOTE_LIMIT / 2;
-        let head: String = chars[..keep].iter().collect();
-        let tail: String = chars[chars.len() - keep..].iter().collect();
-        let omitted = chars.len() - 2 * keep;
-        Self(format!("{head:?} <{omitted} chars omitted> {tail:?}"))
-    }
-}
-
-impl fmt::Display for Quoted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for Quoted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Removes ANSI escape sequences (colours, cursor moves), a trailing CR, and white space, byte-order
-/// marks (`U+FEFF`) and NUL bytes around the line.
-///
-/// ```
-/// let raw = "\u{1b}[32m  {\"harness\":1}  \u{1b}[0m\r";
-/// assert_eq!(harness::handshake::clean_line(raw), "{\"harness\":1}");
-/// // A BOM written by a Windows-minded runtime, NUL padding from a raw write.
-/// assert_eq!(harness::handshake::clean_line("\u{feff}\0\0{}\0"), "{}");
-/// ```
-pub fn clean_line(raw: &str) -> String {
-    strip_ansi(raw)
-        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\0')
-        .to_owned()
-}
-
-/// Removes ANSI escape sequences and a trailing CR, keeping everything else (indentation too).
-/// What the server's logs keep of each line; not public, as no user needs it beside [`clean_line`].
-pub(crate) fn strip_ansi(raw: &str) -> String {
-    let raw = raw.strip_suffix('\r').unwrap_or(raw);
-    if !raw.contains('\u{1b}') {
-        return raw.to_owned();
-    }
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek() {
-            // CSI: ESC [ parameters... final byte in @..~
-            Some('[') => {
-                chars.next();
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            // OSC: ESC ] ... terminated by BEL or ESC \
-            Some(']') => {
-                chars.next();
-                while let Some(c) = chars.next() {
-                    if c == '\u{7}' {
-                        break;
-                    }
-                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
-                        chars.next();
-                        break;
-                    }
-                }
-            }
-            // Any other two-character escape.
-            Some(_) => {
-                chars.next();
-            }
-            None => {}
-        }
-    }
-    out
 }
 
 /// Tells whether `line` is meant as a handshake, and if so parses it.
@@ -551,68 +371,6 @@ pub fn announce<N: AsRef<str>>(
     let mut out = io::stdout().lock();
     writeln!(out, "{line}")?;
     out.flush()
-}
-
-/// Splits a byte stream into lines, whatever the read boundaries.
-///
-/// Bytes are buffered until a `\n`; a line longer than the limit is cut there and the rest of it is
-/// delivered as the next piece, so memory stays bounded on a stream that never sends a newline.
-/// Invalid UTF-8 is replaced, never an error. The server's pipe readers use it; not public.
-#[cfg(feature = "server")]
-#[derive(Debug)]
-pub(crate) struct LineSplitter {
-    buf: Vec<u8>,
-    max_line: usize,
-}
-
-#[cfg(feature = "server")]
-impl LineSplitter {
-    /// A splitter that cuts lines longer than `max_line` bytes.
-    pub(crate) fn new(max_line: usize) -> Self {
-        Self {
-            buf: Vec::new(),
-            max_line: max_line.max(1),
-        }
-    }
-
-    /// Feeds one read's bytes, returning the lines it completed (without the `\n`).
-    pub(crate) fn push(&mut self, mut bytes: &[u8]) -> Vec<String> {
-        let mut lines = Vec::new();
-        while !bytes.is_empty() {
-            let room = self.max_line - self.buf.len();
-            let window = &bytes[..bytes.len().min(room + 1)];
-            match window.iter().position(|b| *b == b'\n') {
-                Some(i) => {
-                    self.buf.extend_from_slice(&bytes[..i]);
-                    lines.push(self.take());
-                    bytes = &bytes[i + 1..];
-                }
-                // Only more than `room` bytes without a newline prove the line is too long; exactly
-                // `room` may still be followed by its newline in the next read.
-                None if bytes.len() > room => {
-                    self.buf.extend_from_slice(&bytes[..room]);
-                    lines.push(self.take());
-                    bytes = &bytes[room..];
-                }
-                None => {
-                    self.buf.extend_from_slice(bytes);
-                    bytes = &[];
-                }
-            }
-        }
-        lines
-    }
-
-    /// Returns the unterminated last line, if any, at end of stream.
-    pub(crate) fn finish(&mut self) -> Option<String> {
-        (!self.buf.is_empty()).then(|| self.take())
-    }
-
-    fn take(&mut self) -> String {
-        let line = String::from_utf8_lossy(&self.buf).into_owned();
-        self.buf.clear();
-        line
-    }
 }
 
 #[cfg(test)]
