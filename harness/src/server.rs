@@ -4,12 +4,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::checks::{self, Checks};
-use crate::handle::ServerHandle;
-use crate::keep::KeptOutput;
-use crate::monitor::Phase;
-use crate::process::{self, Command, Stdio};
-use crate::spawned::{Launch, Spawned};
+use crate::checks::Checks;
 use crate::{Error, Ready, locate};
 
 /// The default time a server gets to become ready.
@@ -19,7 +14,7 @@ use crate::{Error, Ready, locate};
 /// assert_eq!(harness::DEFAULT_READY_TIMEOUT, Duration::from_secs(30));
 /// ```
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// The default time between SIGTERM and SIGKILL in [`ServerHandle::stop`].
+/// The default time between SIGTERM and SIGKILL in [`ServerHandle::stop`](crate::ServerHandle::stop).
 ///
 /// ```
 /// use std::time::Duration;
@@ -44,7 +39,7 @@ pub const INSTANCE_ID_ENV: &str = "HARNESS_INSTANCE_ID";
 /// The server is started with `PORT=0`, `PYTHONUNBUFFERED=1` (Python block-buffers stdout into a
 /// pipe, so its ready line would never arrive) and `HARNESS_INSTANCE_ID=<fresh nonce>`, unless you set
 /// or remove those yourself. Its stdin is `/dev/null`; stdout and stderr are drained into
-/// [`logs`](ServerHandle::logs) from spawn to exit.
+/// [`logs`](crate::ServerHandle::logs) from spawn to exit.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -248,7 +243,7 @@ impl Server {
         self
     }
 
-    /// Time between SIGTERM and SIGKILL in [`ServerHandle::stop`] (default 5 s).
+    /// Time between SIGTERM and SIGKILL in [`ServerHandle::stop`](crate::ServerHandle::stop) (default 5 s).
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -384,220 +379,6 @@ impl Server {
         self.checks.validate()?;
         Ok(program)
     }
-
-    /// Starts the server and waits until it is ready and its checks pass.
-    ///
-    /// Fails at once, with the exit status and output tails, if the server exits first; after the
-    /// ready timeout, saying it was still running; on a malformed handshake, quoting the line. On
-    /// any failure the server's whole process group is killed before this returns.
-    ///
-    /// ```no_run
-    /// # async fn f() -> Result<(), harness::Error> {
-    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
-    /// println!("listening at {}", web.url());
-    /// # Ok(()) }
-    /// ```
-    pub async fn spawn(&self) -> Result<ServerHandle, Error> {
-        let program = self.validate()?;
-        let name = self.name.clone().unwrap_or_else(|| {
-            program
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "server".into())
-        });
-        let command = command_line(&program, &self.args);
-        let keep = self.keep.unwrap_or_else(|| env_flag("HARNESS_KEEP"));
-        let instance_id = checks::nonce();
-
-        let mut cmd = Command::new(&program);
-        cmd.args(&self.args).stdin(Stdio::null());
-        let kept = if keep {
-            let (paths, stdout, stderr) =
-                KeptOutput::create(&name, &instance_id).map_err(|source| Error::Spawn {
-                    command: command.clone(),
-                    source,
-                })?;
-            cmd.stdout(stdout).stderr(stderr);
-            Some(paths)
-        } else {
-            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-            None
-        };
-        for (key, value) in [
-            ("PORT", "0"),
-            ("PYTHONUNBUFFERED", "1"),
-            (INSTANCE_ID_ENV, instance_id.as_str()),
-        ] {
-            if self.env_value(key).is_none() {
-                cmd.env(key, value);
-            }
-        }
-        for (key, value) in &self.envs {
-            match value {
-                Some(value) => cmd.env(key, value),
-                None => cmd.env_remove(key),
-            };
-        }
-        if let Some(dir) = &self.current_dir {
-            cmd.current_dir(dir);
-        }
-        process::configure(&mut cmd, keep);
-
-        let launch = Launch {
-            name,
-            command,
-            instance_id,
-            echo: self.echo.unwrap_or_else(|| env_flag("HARNESS_LOG")),
-            kept,
-            ready: self.ready.clone(),
-            fail_after_spawn: self.fail_after_spawn,
-        };
-        let deadline = tokio::time::Instant::now() + self.ready_timeout;
-        // Any error from here on drops `spawned`, which kills and reaps the whole group.
-        let spawned = Spawned::start(cmd, launch).await?;
-        let listeners = self.wait_ready(&spawned, deadline).await?;
-        let primary = crate::urls::primary(&listeners)
-            .cloned()
-            .expect("a ready server has at least one listener");
-        let target = crate::checks::Target {
-            url: &primary,
-            instance_id: spawned.instance_id(),
-            ready_timeout: self.ready_timeout,
-            deadline,
-            exit: || spawned.try_exit(),
-        };
-        if let Err((failed, exit)) = self.checks.run(target).await {
-            return Err(failed.into_error(spawned.fail(exit).await));
-        }
-        tracing::debug!(server = %spawned.name(), url = %primary, pid = spawned.pid(), "server ready");
-        Ok(ServerHandle::ready(spawned, listeners, primary, self.grace))
-    }
-
-    async fn wait_ready(
-        &self,
-        spawned: &Spawned,
-        deadline: tokio::time::Instant,
-    ) -> Result<std::collections::BTreeMap<String, url::Url>, Error> {
-        let monitor = spawned.monitor();
-        let listening = async {
-            if !self.ready.is_listening() {
-                return std::future::pending().await;
-            }
-            loop {
-                #[cfg(target_os = "linux")]
-                if let Some(addr) = crate::listening::listening_addr(spawned.pid()) {
-                    return Phase::Ready {
-                        listeners: crate::ready::listener_url(addr),
-                        line: String::new(),
-                        pid: None,
-                    };
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        };
-        let settled = tokio::select! {
-            biased;
-            phase = monitor.settled() => phase,
-            phase = listening => phase,
-            _ = monitor.exited() => Phase::Starting,
-            () = tokio::time::sleep_until(deadline) => {
-                return Err(Error::Timeout {
-                    timeout: self.ready_timeout,
-                    seen: monitor.notes(),
-                    failure: Box::new(spawned.fail(None).await),
-                });
-            }
-        };
-        match settled {
-            Phase::Ready {
-                listeners,
-                line,
-                pid,
-            } => {
-                if let Some(pid) = pid {
-                    crate::ready::check_announced_pid(spawned.name(), pid, spawned.pid());
-                }
-                if self.ready.is_line() {
-                    self.confirm_listening(spawned, &listeners, line, deadline)
-                        .await?;
-                }
-                Ok(listeners)
-            }
-            Phase::Malformed(source) => {
-                // Whether it already exited on its own, before our kill, is part of the story.
-                let exit = spawned.try_exit();
-                Err(Error::Handshake {
-                    failure: Box::new(spawned.fail(exit).await),
-                    problem: source,
-                })
-            }
-            // Exited before it was ready. Kill what is left of its group first (a grandchild may
-            // hold the pipes), then read the pipes to their end: the last lines explain the exit.
-            Phase::Starting => {
-                let exit = monitor.exit_status();
-                Err(Error::Exited(Box::new(spawned.fail(exit).await)))
-            }
-        }
-    }
 }
 
-impl Server {
-    /// A port read from the output by a regex may be the wrong number (the `127` of `127.0.0.1`):
-    /// hand it out only once the server's own process group listens on it (Linux: `/proc`; where
-    /// that cannot be read, the port is trusted). Polls, since a server may print its port a
-    /// moment before it listens, until the ready deadline.
-    async fn confirm_listening(
-        &self,
-        spawned: &Spawned,
-        listeners: &std::collections::BTreeMap<String, url::Url>,
-        line: String,
-        deadline: tokio::time::Instant,
-    ) -> Result<(), Error> {
-        #[cfg(target_os = "linux")]
-        for url in listeners.values() {
-            let Some(port) = url.port_or_known_default() else {
-                continue;
-            };
-            loop {
-                match crate::listening::group_listens_on(spawned.pid(), port) {
-                    Some(true) | None => break,
-                    Some(false) => {}
-                }
-                if let Some(exit) = spawned.try_exit() {
-                    return Err(Error::Exited(Box::new(spawned.fail(Some(exit)).await)));
-                }
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(Error::NotListening {
-                        line,
-                        port,
-                        failure: Box::new(spawned.fail(None).await),
-                    });
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = (spawned, listeners, line, deadline);
-        Ok(())
-    }
-}
-
-fn env_flag(key: &str) -> bool {
-    std::env::var_os(key).is_some_and(|v| !v.is_empty() && v != "0")
-}
-
-/// A command line for messages, quoting arguments that need it.
-fn command_line(program: &std::path::Path, args: &[OsString]) -> String {
-    std::iter::once(program.as_os_str())
-        .chain(args.iter().map(OsString::as_os_str))
-        .map(|a| {
-            let a = a.to_string_lossy();
-            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            } else {
-                a.into_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+mod start;
