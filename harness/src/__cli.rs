@@ -32,6 +32,14 @@ pub fn resolve(program: &OsStr) -> Result<PathBuf, Error> {
     crate::locate::resolve(program, None)
 }
 
+/// Whether this process's group is the foreground group of its controlling terminal, read from
+/// `/proc/self/stat` by the library's one parser; `None` when that cannot be read.
+#[cfg(target_os = "linux")]
+pub fn in_foreground_group() -> Option<bool> {
+    let stat = crate::procfs::stat(std::process::id())?;
+    Some(i64::from(stat.pgrp) == i64::from(stat.tpgid))
+}
+
 /// Cargo's target directory for this build, as `Server::cargo_bin` finds it.
 pub fn cargo_target_dir() -> Option<PathBuf> {
     crate::locate::cargo_target_dir()

@@ -15,6 +15,8 @@ pub(crate) struct Stat {
     /// `R`, `S`, `D`, `Z` (zombie), `X` (dead), ...
     pub(crate) state: char,
     pub(crate) pgrp: u32,
+    /// The foreground process group of the process's controlling terminal; `-1` without one.
+    pub(crate) tpgid: i32,
 }
 
 impl Stat {
@@ -24,7 +26,7 @@ impl Stat {
     }
 }
 
-/// Parses a `/proc/PID/stat` line: `pid (comm) state ppid pgrp ...`. The command name is in
+/// Parses a `/proc/PID/stat` line: `pid (comm) state ppid pgrp session tty_nr tpgid ...`. The command name is in
 /// parentheses and may itself contain spaces and parentheses, so the fields after it are found
 /// from the last `)`.
 pub(crate) fn parse_stat(line: &str) -> Option<Stat> {
@@ -34,11 +36,15 @@ pub(crate) fn parse_stat(line: &str) -> Option<Stat> {
     let state = fields.next()?.chars().next()?;
     let _ppid = fields.next()?;
     let pgrp = fields.next()?.parse().ok()?;
+    let _session = fields.next()?;
+    let _tty_nr = fields.next()?;
+    let tpgid = fields.next()?.parse().ok()?;
     Some(Stat {
         pid: pid.trim().parse().ok()?,
         comm: comm.to_owned(),
         state,
         pgrp,
+        tpgid,
     })
 }
 
@@ -109,6 +115,7 @@ mod tests {
                 comm: "we) ird (name)".into(),
                 state: 'S',
                 pgrp: 4240,
+                tpgid: -1,
             }
         );
         assert!(stat.is_live());

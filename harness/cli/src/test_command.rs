@@ -176,18 +176,7 @@ fn in_terminal_foreground() -> bool {
     }
     #[cfg(target_os = "linux")]
     {
-        // /proc/self/stat: `pid (comm) state ppid pgrp session tty_nr tpgid ...`.
-        let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-            return true;
-        };
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        match (fields.get(2), fields.get(5)) {
-            (Some(pgrp), Some(tpgid)) => pgrp == tpgid,
-            _ => true,
-        }
+        harness::__cli::in_foreground_group().unwrap_or(true)
     }
     #[cfg(not(target_os = "linux"))]
     cfg!(unix)

@@ -139,17 +139,11 @@ fn find(env: &str, names: &[&str], extra: &[PathBuf]) -> Result<PathBuf, String>
             Err(format!("${env} = {} (no such file)", path.display()))
         };
     }
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
+    let mut dirs = crate::locate::path_dirs(None);
     dirs.extend(extra.iter().cloned());
-    for dir in &dirs {
-        for name in names {
-            let candidate = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
+    let names_os: Vec<&std::ffi::OsStr> = names.iter().map(std::ffi::OsStr::new).collect();
+    if let Some(found) = crate::locate::find_in(&dirs, &names_os) {
+        return Ok(found);
     }
     let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     Err(format!(

@@ -68,9 +68,34 @@ fn logs_stream_with_a_prefix_only_when_asked() {
     assert!(!quiet.stderr.contains("[web]"), "{quiet}");
     assert!(!quiet.stderr.contains("last lines"), "{quiet}");
 
-    let loud = run(&["run", "--logs", "--server", &web, "--", "true"]);
+    // The test command names the server; its handshake line must come back on stderr, whole,
+    // behind `[web] `: the echo copies the server's lines, it does not just mark them.
+    let loud = run(&[
+        "run",
+        "--logs",
+        "--server",
+        &web,
+        "--",
+        "sh",
+        "-c",
+        "echo \"$WEB_PID $WEB_URL\"",
+    ]);
     assert_eq!(loud.code(), Some(0), "{loud}");
-    assert!(loud.stderr.contains("[web] "), "{loud}");
+    let (pid, url) = loud
+        .stdout
+        .trim()
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("WEB_PID and WEB_URL: {loud}"));
+    let handshake = format!(
+        r#"{{"harness":1,"pid":{pid},"listening":{{"http":"{}"}}}}"#,
+        url.trim_end_matches('/')
+    );
+    assert!(
+        loud.stderr
+            .lines()
+            .any(|line| line == format!("[web] {handshake}")),
+        "the server's handshake line, echoed exactly as `[web] {handshake}`: {loud}"
+    );
 }
 
 #[test]

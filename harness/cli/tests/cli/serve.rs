@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::{LIMIT, Running, alive, fixtures_app, harness, http_get};
+use crate::support::{LIMIT, Running, alive, fixtures_app, harness};
 
 #[test]
 fn serve_prints_one_json_line_and_stops_cleanly_on_sigterm() {
@@ -20,8 +20,9 @@ fn serve_prints_one_json_line_and_stops_cleanly_on_sigterm() {
         let url = server["url"].as_str().expect("url");
         let port = server["port"].as_u64().expect("port");
         assert_eq!(url, format!("http://127.0.0.1:{port}/"), "{line}");
-        assert!(
-            http_get(&format!("{url}hello")).ends_with("Hello World"),
+        assert_eq!(
+            test_support::http::get_ok(&format!("{url}hello")),
+            "Hello World",
             "{name}"
         );
         let pid = server["pid"].as_u64().expect("pid") as u32;

@@ -1,8 +1,7 @@
 //! Driving the built `harness` binary: bounded waits, output that explains itself, no leaks.
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -304,22 +303,4 @@ pub(crate) use crate::procs::{alive, wait_until};
 /// The live processes whose environment has `MARKER_KEY=value`, with their names, from `/proc`.
 pub(crate) fn processes_marked(value: &str) -> Vec<(u32, String)> {
     crate::procs::marked(&format!("{MARKER_KEY}={value}"))
-}
-
-/// `GET url` over plain HTTP/1.1, returning the whole response (headers and body).
-pub(crate) fn http_get(url: &str) -> String {
-    let rest = url.strip_prefix("http://").expect("an http URL");
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let mut stream = TcpStream::connect(authority).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }
