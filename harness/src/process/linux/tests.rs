@@ -61,7 +61,6 @@ fn a_failed_exec_leaves_no_process_and_no_registration() {
     let mut cmd = Command::new("/nonexistent-harness-program");
     let (error, _) = failed_child(&mut cmd);
     assert_eq!(error.kind(), std::io::ErrorKind::NotFound, "{error}");
-    use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("harness-exec-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // Not executable (no x bit; even root gets EACCES), and executable but not a program.
@@ -70,8 +69,19 @@ fn a_failed_exec_leaves_no_process_and_no_registration() {
         ("garbage", 0o755, libc::ENOEXEC),
     ] {
         let path = dir.join(name);
-        std::fs::write(&path, b"\x01\x02 not a program").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        // Written by another process: a write descriptor open in this one could be inherited by
+        // a child that another test forks meanwhile, and exec would then fail with ETXTBSY.
+        let written = std::process::Command::new("sh")
+            .args([
+                "-c",
+                r#"printf '\001\002 not a program' > "$1" && chmod "$2" "$1""#,
+            ])
+            .arg("sh")
+            .arg(&path)
+            .arg(format!("{mode:o}"))
+            .status()
+            .unwrap();
+        assert!(written.success());
         let (error, _) = failed_child(&mut Command::new(&path));
         assert_eq!(error.raw_os_error(), Some(errno), "{name}: {error}");
     }
