@@ -238,7 +238,7 @@ async fn child_stops_a_server_whose_child_escaped() {
         .name("escaper")
         .args([
             "-c",
-            r#"setsid sleep 30 & echo "escapee $!"; echo '{"harness":1,"pid":'$$',"listening":{"http":"http://127.0.0.1:9"}}'; exec sleep 60"#,
+            r#"setsid sleep 30 & n=0; until [ "$(cut -d' ' -f5 /proc/$!/stat)" != $$ ] || [ $n -ge 500 ]; do n=$((n+1)); sleep 0.01; done; echo "escapee $!"; echo '{"harness":1,"pid":'$$',"listening":{"http":"http://127.0.0.1:9"}}'; exec sleep 60"#,
         ])
         .ready(Ready::handshake())
         .spawn()

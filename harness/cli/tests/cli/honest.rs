@@ -247,7 +247,9 @@ fn a_query_or_fragment_in_a_servers_url_stays_out_of_name_url() {
 /// `harness run` stops the server, it names the escapee instead of staying silent.
 #[test]
 fn a_process_that_escaped_a_server_is_reported_as_a_leak() {
-    let server = r#"esc=sh -c 'setsid sleep 30 & echo "{\"harness\":1,\"pid\":$$,\"listening\":{\"http\":\"http://127.0.0.1:9\"}}"; exec sleep 60'"#;
+    // The handshake comes only once the sleep has left the group: a stop before its `setsid`
+    // would kill it with the group, and there would be no leak to report.
+    let server = r#"esc=sh -c 'setsid sleep 30 & n=0; until [ "$(cut -d" " -f5 /proc/$!/stat)" != $$ ] || [ $n -ge 500 ]; do n=$((n+1)); sleep 0.01; done; echo "{\"harness\":1,\"pid\":$$,\"listening\":{\"http\":\"http://127.0.0.1:9\"}}"; exec sleep 60'"#;
     let marker = unique();
     let mut cmd = harness(&["run", "--server", server, "--", "true"]);
     cmd.env(MARKER_KEY, &marker);
