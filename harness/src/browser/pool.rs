@@ -45,6 +45,16 @@ struct Inner {
     idle: Mutex<Vec<Session>>,
 }
 
+impl Inner {
+    /// The idle sessions. Only `Vec` pushes, pops and takes run under the lock, none of which
+    /// panics, so the lock is never poisoned.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Session>> {
+        self.idle
+            .lock()
+            .expect("no panic happens under the pool's lock")
+    }
+}
+
 impl SessionPool {
     /// An empty pool of sessions on `driver`.
     ///
@@ -125,7 +135,7 @@ impl SessionPool {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Session>> {
-        self.inner.idle.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock()
     }
 }
 
@@ -231,11 +241,7 @@ impl Deref for PooledSession {
 impl Drop for PooledSession {
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
-            self.pool
-                .idle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(session);
+            self.pool.lock().push(session);
         }
     }
 }

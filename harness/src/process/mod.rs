@@ -141,8 +141,12 @@ impl Command {
 
     /// Sets an environment variable.
     pub(crate) fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
-        self.env
-            .push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+        self.env_change(key.as_ref(), Some(value.as_ref()))
+    }
+
+    /// Sets (`Some`) or removes (`None`) an environment variable: one change, in order.
+    pub(crate) fn env_change(&mut self, key: &OsStr, value: Option<&OsStr>) -> &mut Self {
+        self.env.push((key.to_owned(), value.map(OsStr::to_owned)));
         self
     }
 
@@ -156,12 +160,6 @@ impl Command {
         for (key, value) in vars {
             self.env(key, value);
         }
-        self
-    }
-
-    /// Removes an environment variable.
-    pub(crate) fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
-        self.env.push((key.as_ref().to_owned(), None));
         self
     }
 
@@ -189,8 +187,8 @@ impl Command {
         self
     }
 
-    /// The child's environment: this process's with the changes applied.
-    #[cfg_attr(not(target_os = "linux"), expect(dead_code, reason = "Linux spawner"))]
+    /// The child's environment: this process's with the changes applied. The one place the
+    /// changes are applied, for both spawners.
     fn environment(&self) -> Vec<(OsString, OsString)> {
         let mut vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
         for (key, value) in &self.env {
@@ -206,13 +204,7 @@ impl Command {
     /// the group and the registration.
     fn take_std(&mut self) -> std::process::Command {
         let mut cmd = std::process::Command::new(&self.program);
-        cmd.args(&self.args);
-        for (key, value) in &self.env {
-            match value {
-                Some(value) => cmd.env(key, value),
-                None => cmd.env_remove(key),
-            };
-        }
+        cmd.args(&self.args).env_clear().envs(self.environment());
         if let Some(dir) = &self.current_dir {
             cmd.current_dir(dir);
         }

@@ -290,8 +290,8 @@ pub async fn spawn(cmd: Command) -> io::Result<Child> {
         }
         use std::sync::mpsc;
         type Job = (Command, tokio::sync::oneshot::Sender<io::Result<Unclaimed>>);
-        static SPAWNER: std::sync::OnceLock<std::sync::Mutex<mpsc::Sender<Job>>> =
-            std::sync::OnceLock::new();
+        // `Sender` is `Sync`: callers on any thread send through the one static, no lock.
+        static SPAWNER: std::sync::OnceLock<mpsc::Sender<Job>> = std::sync::OnceLock::new();
         let spawner = SPAWNER.get_or_init(|| {
             let (tx, rx) = mpsc::channel::<Job>();
             std::thread::Builder::new()
@@ -304,12 +304,10 @@ pub async fn spawn(cmd: Command) -> io::Result<Child> {
                     }
                 })
                 .expect("failed to start the harness spawner thread");
-            std::sync::Mutex::new(tx)
+            tx
         });
         let (reply, result) = tokio::sync::oneshot::channel();
         spawner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
             .send((cmd, reply))
             .map_err(|_| io::Error::other("the harness spawner thread is gone"))?;
         let spawned = result
@@ -320,6 +318,7 @@ pub async fn spawn(cmd: Command) -> io::Result<Child> {
     #[cfg(not(target_os = "linux"))]
     {
         // Serialized, as on Linux, for the watchdog's report pipe.
+        // It guards no data, so a poisoned lock (a panicking spawn) is as good as a free one.
         static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _one_at_a_time = SPAWNING.lock().unwrap_or_else(|e| e.into_inner());
         spawn_now(cmd, method)

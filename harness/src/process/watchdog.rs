@@ -19,7 +19,7 @@ use std::io::{self, PipeReader, PipeWriter, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 const SCRIPT: &str = r#"trap '' INT TERM HUP QUIT PIPE
 groups=' '
@@ -42,11 +42,14 @@ printf '%s' "$dirs" | while IFS= read -r dir; do
 done
 "#;
 
-static PIPE: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
+/// The watchdog's stdin. No lock: every message is one short line written with one `write`, and
+/// the kernel writes up to `PIPE_BUF` (at least 512) bytes to a pipe atomically, so lines from
+/// concurrent writers never interleave.
+static PIPE: OnceLock<Option<ChildStdin>> = OnceLock::new();
 
-fn pipe() -> Option<&'static Mutex<ChildStdin>> {
+fn pipe() -> Option<&'static ChildStdin> {
     PIPE.get_or_init(|| match start() {
-        Ok(stdin) => Some(Mutex::new(stdin)),
+        Ok(stdin) => Some(stdin),
         Err(e) => {
             tracing::warn!(
                 "harness: could not start the watchdog (/bin/sh): {e}; servers may outlive a killed test process"
@@ -70,12 +73,11 @@ fn start() -> std::io::Result<ChildStdin> {
 }
 
 fn send(message: &str) -> bool {
-    let Some(pipe) = pipe() else { return false };
-    let mut stdin = pipe.lock().unwrap_or_else(|e| e.into_inner());
-    stdin
-        .write_all(message.as_bytes())
-        .and_then(|()| stdin.flush())
-        .is_ok()
+    let Some(mut stdin) = pipe() else {
+        return false;
+    };
+    debug_assert!(message.len() <= 512, "a watchdog line must stay atomic");
+    stdin.write_all(message.as_bytes()).is_ok()
 }
 
 /// Where children report the pid they registered, so that a spawn that fails after the
@@ -104,13 +106,7 @@ fn reports() -> Option<&'static Reports> {
     expect(dead_code, reason = "the Linux spawner")
 )]
 pub(super) fn raw_fd() -> Option<RawFd> {
-    let watchdog = pipe()?;
-    Some(
-        watchdog
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_raw_fd(),
-    )
+    Some(pipe()?.as_raw_fd())
 }
 
 /// Registers `pgid` from this process, after the spawn: only for the `posix_spawn` comparison
@@ -131,10 +127,7 @@ pub(super) fn register_in_child(cmd: &mut Command) -> bool {
     let (Some(watchdog), Some(reports)) = (pipe(), reports()) else {
         return false;
     };
-    let watchdog: RawFd = watchdog
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_raw_fd();
+    let watchdog: RawFd = watchdog.as_raw_fd();
     let report: RawFd = reports.writer.as_raw_fd();
     // SAFETY: the closure runs between fork and exec and makes only async-signal-safe calls
     // (getpid, sigaction, write), allocating nothing. Both descriptors live in statics, never

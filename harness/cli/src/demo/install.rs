@@ -263,8 +263,16 @@ async fn stop(child: &mut tokio::process::Child) {
 struct Tail(Arc<Mutex<VecDeque<String>>>);
 
 impl Tail {
+    /// Only `VecDeque` operations and string formatting run under the lock, none of which
+    /// panics, so it is never poisoned.
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<String>> {
+        self.0
+            .lock()
+            .expect("no panic happens under the tail's lock")
+    }
+
     fn push(&self, line: String) {
-        let mut lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = self.lock();
         lines.push_back(line);
         if lines.len() > TAIL {
             lines.pop_front();
@@ -273,7 +281,7 @@ impl Tail {
 
     /// The lines as an indented block after a newline, or nothing.
     fn render(&self) -> String {
-        let lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let lines = self.lock();
         lines.iter().map(|l| format!("\n    | {l}")).collect()
     }
 }

@@ -99,7 +99,7 @@ fn the_child_gets_args_env_dir_and_stdio() {
     ])
     .env("HARNESS_T_SET", "set")
     .env("HARNESS_T_GONE", "x")
-    .env_remove("HARNESS_T_GONE")
+    .env_change("HARNESS_T_GONE".as_ref(), None)
     .current_dir("/tmp")
     .stdin(Stdio::null())
     .stdout(Stdio::piped())
@@ -108,13 +108,7 @@ fn the_child_gets_args_env_dir_and_stdio() {
     let mut child = result.unwrap();
     let pid = child.id();
     assert_eq!(seen, format!("+{pid}\n"), "registered itself, once");
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let out = read_stdout(&mut child);
     assert_eq!(out, "arg one set unset /tmp\n");
     assert!(child.wait().unwrap().success());
     assert!(!still_our_child(pid));
@@ -128,13 +122,7 @@ fn the_child_leads_its_group_with_no_signal_blocked_or_ignored() {
     let (result, _) = spawn_logged(&mut cmd);
     let mut child = result.unwrap();
     let pid = child.id();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let out = read_stdout(&mut child);
     assert!(child.wait().unwrap().success());
     let field = |name: &str| {
         out.lines()
@@ -148,9 +136,16 @@ fn the_child_leads_its_group_with_no_signal_blocked_or_ignored() {
     // are glibc's own, kept from us by glibc (its posix_spawn leaves both ignored): left out.
     let ignored = field("SigIgn:") & !0x1_8000_0000;
     assert_eq!(ignored, 0, "ignored: {ignored:#x}");
-    // /proc/self/stat: the fifth field is the process group.
-    let stat = out.lines().last().unwrap();
-    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
-    let pgrp: u32 = after_comm.split(' ').nth(2).unwrap().parse().unwrap();
-    assert_eq!(pgrp, pid, "leads its own group: {stat}");
+    // /proc/self/stat, read by the library's one parser.
+    let line = out.lines().last().unwrap();
+    let stat = crate::procfs::parse_stat(line).unwrap();
+    assert_eq!(stat.pgrp, pid, "leads its own group: {line}");
+}
+
+/// Everything `child` writes to its piped stdout, to the end.
+fn read_stdout(child: &mut super::Child) -> String {
+    let mut out = String::new();
+    let mut stdout = child.stdout.take().expect("stdout was piped");
+    stdout.read_to_string(&mut out).unwrap();
+    out
 }
