@@ -61,10 +61,7 @@ impl Server {
             }
         }
         for (key, value) in &self.envs {
-            match value {
-                Some(value) => cmd.env(key, value),
-                None => cmd.env_remove(key),
-            };
+            cmd.env_change(key, value.as_deref());
         }
         if let Some(dir) = &self.current_dir {
             cmd.current_dir(dir);
