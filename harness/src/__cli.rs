@@ -1,4 +1,5 @@
-//! For the `harness-e2e-cli` package (the `harness` command line) only: not public API, not
+//! For the `harness-e2e-cli` package (the `harness` command line) and the workspace's
+//! `test-support` crate only: not public API, not
 //! covered by semver, hidden from the docs. It exposes the few internals the command line needs
 //! for its test command (a process group tied to the harness's life, as every server's is) and
 //! its death reports, so the library's own modules can stay private.
@@ -38,6 +39,18 @@ pub fn resolve(program: &OsStr) -> Result<PathBuf, Error> {
 pub fn in_foreground_group() -> Option<bool> {
     let stat = crate::procfs::stat(std::process::id())?;
     Some(i64::from(stat.pgrp) == i64::from(stat.tpgid))
+}
+
+/// Whether process `pid` is running (not a zombie awaiting its reap, not gone), read from
+/// `/proc/PID/stat` by the library's one parser. For the workspace's `test-support` crate, so
+/// tests count processes the way the harness does.
+///
+/// ```
+/// assert!(harness::__cli::process_is_live(std::process::id()));
+/// ```
+#[cfg(target_os = "linux")]
+pub fn process_is_live(pid: u32) -> bool {
+    crate::procfs::stat(pid).is_some_and(|stat| stat.is_live())
 }
 
 /// Cargo's target directory for this build, as `Server::cargo_bin` finds it.

@@ -1,7 +1,7 @@
 //! Reading `/proc` (Linux), in one place: the process list, the one parser of `/proc/PID/stat`,
 //! a process's open descriptors and command line, and its view of the TCP tables. What the
 //! contents mean (a leak, a listener) is for `leaks` and `listening` to decide. The tests'
-//! `test-support` crate compiles this same file, so tests and library share the one parser.
+//! `test-support` crate reads processes through it too (`harness::__cli::process_is_live`).
 
 use std::io;
 use std::path::PathBuf;

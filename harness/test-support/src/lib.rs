@@ -9,13 +9,3 @@
 pub mod http;
 #[cfg(target_os = "linux")]
 pub mod procs;
-
-// The library's one `/proc/PID/stat` parser, compiled here too: tests count processes the way the
-// harness does, without the harness making its `/proc` reader public.
-#[cfg(target_os = "linux")]
-#[path = "../../src/procfs.rs"]
-#[allow(
-    dead_code,
-    reason = "the tests use a part of the library's /proc reader"
-)]
-mod procfs;

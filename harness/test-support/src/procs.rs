@@ -3,15 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::procfs;
-
 /// Whether a process is alive: it exists and is not a zombie (a zombie is dead, awaiting a reap).
 ///
 /// ```
 /// assert!(test_support::procs::alive(std::process::id()));
 /// ```
 pub fn alive(pid: u32) -> bool {
-    procfs::stat(pid).is_some_and(|stat| stat.is_live())
+    harness::__cli::process_is_live(pid)
 }
 
 /// Whether a process has finished exiting: reaped, or a zombie whose other threads are gone too.

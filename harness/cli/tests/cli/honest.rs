@@ -6,7 +6,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-use crate::support::{LIMIT, MARKER_KEY, Running, fixtures_app, harness, harness_bin, unique};
+use crate::support::{
+    LIMIT, MARKER_KEY, Running, fixtures_app, harness, harness_bin, unique, with_suite_setup,
+};
 
 /// Starts `harness` with `args` from a Python parent that ignores SIGCHLD, as some supervisors
 /// and shells do; the ignored disposition is inherited across `exec`.
@@ -19,14 +21,8 @@ fn run_with_sigchld_ignored(args: &[&str]) -> crate::support::Output {
          os.execv(sys.argv[1], sys.argv[1:])",
         harness_bin(),
     ])
-    .args(args)
-    .env(MARKER_KEY, unique())
-    .env_remove("HARNESS_LOG")
-    .env_remove("HARNESS_KEEP")
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    Running::start(cmd).wait(LIMIT)
+    .args(args);
+    Running::start(with_suite_setup(cmd)).wait(LIMIT)
 }
 
 #[test]

@@ -85,8 +85,15 @@ pub(crate) fn unique() -> String {
 /// A `harness` invocation, marked with `MARKER_KEY=marker`.
 pub(crate) fn harness(args: &[&str]) -> Command {
     let mut cmd = Command::new(harness_bin());
-    cmd.args(args)
-        .env(MARKER_KEY, unique())
+    cmd.args(args);
+    with_suite_setup(cmd)
+}
+
+/// `cmd` (which runs `harness`, perhaps through a wrapper) with what every run in this suite
+/// gets: a fresh process marker, no log echo or keep switch from the outer environment, stdin
+/// closed, stdout and stderr captured.
+pub(crate) fn with_suite_setup(mut cmd: Command) -> Command {
+    cmd.env(MARKER_KEY, unique())
         .env_remove("HARNESS_LOG")
         .env_remove("HARNESS_KEEP")
         .stdin(Stdio::null())
