@@ -86,3 +86,30 @@ pub async fn wait_drained(handle: &ServerHandle, deadline: tokio::time::Instant)
 pub fn kill_group(handle: &ServerHandle) {
     handle.kill_group();
 }
+
+/// The capabilities the library's sessions of `browser` use (headless unless `HARNESS_HEADFUL`,
+/// `--no-sandbox` only as root, the window size, the flags that keep resets fast), with `profile`
+/// as the browser profile and `binary` as the browser binary when given. For the pooling
+/// WebDriver endpoint, whose warm sessions must be the library's sessions.
+#[cfg(feature = "browser")]
+pub fn session_capabilities(
+    browser: crate::Browser,
+    binary: Option<PathBuf>,
+    profile: &std::path::Path,
+) -> serde_json::Map<String, serde_json::Value> {
+    crate::browser::internals::session_capabilities(browser, binary, profile)
+}
+
+/// The driver of `browser` (`program`) as a [`crate::Server`] on port 0, as `Driver::start`
+/// starts it: ready at its own "listening" line, its `TMPDIR` a folder the watchdog deletes.
+#[cfg(feature = "browser")]
+pub fn driver_server(browser: crate::Browser, program: &std::path::Path) -> crate::Server {
+    crate::browser::internals::driver_server(browser, program)
+}
+
+/// The folder browser profiles of this process go in; the watchdog deletes it when this process
+/// ends, however it ends.
+#[cfg(feature = "browser")]
+pub fn profiles_root() -> PathBuf {
+    crate::browser::internals::profiles_root()
+}

@@ -40,3 +40,10 @@ pub use e2e::{BoxError, E2e, E2eContext, e2e};
 pub use kind::Browser;
 pub use pool::{PooledSession, SessionPool};
 pub use session::{Session, WINDOW_SIZE};
+
+/// For [`crate::__cli`]: what a pooling endpoint needs to start the library's drivers and sessions.
+pub(crate) mod internals {
+    pub(crate) use super::driver::driver_server;
+    pub(crate) use super::scratch::profiles_root;
+    pub(crate) use super::session::session_capabilities;
+}

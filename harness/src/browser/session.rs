@@ -126,6 +126,18 @@ impl SessionSpec {
     }
 }
 
+/// The capabilities of the library's own sessions of `browser` (headless unless `HARNESS_HEADFUL`,
+/// `--no-sandbox` only as root, [`WINDOW_SIZE`], the flags that keep resets fast), with `profile`
+/// as the browser profile and `binary` as the browser binary when given.
+pub(crate) fn session_capabilities(
+    browser: Browser,
+    binary: Option<PathBuf>,
+    profile: &std::path::Path,
+) -> serde_json::Map<String, Value> {
+    let unused = Url::parse("http://127.0.0.1/").expect("a valid URL");
+    SessionSpec::new(browser, unused, binary).capabilities(profile)
+}
+
 fn is_root() -> bool {
     #[cfg(unix)]
     return rustix::process::geteuid().is_root();
