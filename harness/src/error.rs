@@ -106,6 +106,17 @@ pub enum Error {
         /// The path as given.
         path: String,
     },
+    /// A server another process started (named by `NAME_URL` and friends in the environment) cannot
+    /// be attached to as described.
+    #[error("cannot attach to the server in ${var} = {value:?}: {reason}")]
+    BadAttach {
+        /// The environment variable.
+        var: String,
+        /// Its value.
+        value: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
     /// The OS refused to start the process.
     #[error("failed to spawn `{command}`")]
     Spawn {

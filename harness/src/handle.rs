@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::attached::Attached;
 use crate::logs::Logs;
 use crate::spawned::Spawned;
 use crate::{Error, Exit};
@@ -25,10 +26,18 @@ use crate::{Error, Exit};
 #[derive(Debug)]
 #[must_use = "dropping the handle kills the server"]
 pub struct ServerHandle {
-    spawned: Spawned,
-    grace: Duration,
+    process: Process,
     listeners: BTreeMap<String, Url>,
     primary: Url,
+}
+
+/// Whose server it is.
+#[derive(Debug)]
+enum Process {
+    /// Started by this handle, which stops it.
+    Spawned { spawned: Spawned, grace: Duration },
+    /// Started and owned by another process; see [`SharedServer`](crate::SharedServer).
+    Attached(Attached),
 }
 
 impl ServerHandle {
@@ -41,22 +50,49 @@ impl ServerHandle {
     ) -> Self {
         spawned.url = Some(primary.to_string());
         Self {
-            spawned,
-            grace,
+            process: Process::Spawned { spawned, grace },
             listeners,
             primary,
         }
     }
 
-    /// Waits until both output pipes are closed, at most until `deadline`; returns whether they
-    /// closed (the logs are then complete).
-    pub(crate) async fn wait_drained(&self, deadline: tokio::time::Instant) -> bool {
-        self.spawned.monitor().wait_drained(deadline).await
+    /// The handle of a server another process started, at `primary`.
+    pub(crate) fn attached(attached: Attached, primary: Url) -> Self {
+        let listeners = BTreeMap::from([("http".to_owned(), primary.clone())]);
+        Self {
+            process: Process::Attached(attached),
+            listeners,
+            primary,
+        }
     }
 
-    /// Sends SIGKILL to the whole group without reaping.
+    /// Whether this handle attached to a server another process started and owns (see
+    /// [`SharedServer`](crate::SharedServer)); stopping it then stops nothing.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?.spawn().await?;
+    /// assert!(!web.is_attached());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_attached(&self) -> bool {
+        matches!(self.process, Process::Attached(_))
+    }
+
+    /// Waits until both output pipes are closed, at most until `deadline`; returns whether they
+    /// closed (the logs are then complete). An attached server's log is its owner's: complete.
+    pub(crate) async fn wait_drained(&self, deadline: tokio::time::Instant) -> bool {
+        match &self.process {
+            Process::Spawned { spawned, .. } => spawned.monitor().wait_drained(deadline).await,
+            Process::Attached(_) => true,
+        }
+    }
+
+    /// Sends SIGKILL to the whole group without reaping; nothing for an attached server.
     pub(crate) fn kill_group(&self) {
-        self.spawned.kill_group();
+        if let Process::Spawned { spawned, .. } = &self.process {
+            spawned.kill_group();
+        }
     }
 
     /// The server's base URL: its `http` listener, or else its first listener by name.
@@ -126,7 +162,11 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn pid(&self) -> u32 {
-        self.spawned.pid()
+        match &self.process {
+            Process::Spawned { spawned, .. } => spawned.pid(),
+            // 0 is no process's id: the owner did not say.
+            Process::Attached(attached) => attached.pid.unwrap_or(0),
+        }
     }
 
     /// The server's name, as given to [`Server::name`](crate::Server::name).
@@ -138,7 +178,10 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn name(&self) -> &str {
-        self.spawned.name()
+        match &self.process {
+            Process::Spawned { spawned, .. } => spawned.name(),
+            Process::Attached(attached) => &attached.name,
+        }
     }
 
     /// The command line that started it.
@@ -151,7 +194,10 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn command(&self) -> &str {
-        self.spawned.command()
+        match &self.process {
+            Process::Spawned { spawned, .. } => spawned.command(),
+            Process::Attached(attached) => &attached.command,
+        }
     }
 
     /// The nonce passed to the server in `HARNESS_INSTANCE_ID`.
@@ -164,7 +210,10 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn instance_id(&self) -> &str {
-        self.spawned.instance_id()
+        match &self.process {
+            Process::Spawned { spawned, .. } => spawned.instance_id(),
+            Process::Attached(attached) => &attached.instance_id,
+        }
     }
 
     /// The output kept so far (see [`logs`](crate::logs) for the bounds).
@@ -177,7 +226,10 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn logs(&self) -> Logs {
-        self.spawned.monitor().logs()
+        match &self.process {
+            Process::Spawned { spawned, .. } => spawned.monitor().logs(),
+            Process::Attached(attached) => attached.logs(),
+        }
     }
 
     /// How the server exited, if it has (asking the OS now, not a stale cache).
@@ -189,7 +241,10 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub fn try_status(&self) -> Option<Exit> {
-        self.spawned.try_exit()
+        match &self.process {
+            Process::Spawned { spawned, .. } => spawned.try_exit(),
+            Process::Attached(attached) => attached.try_exit(),
+        }
     }
 
     /// Waits until the server exits on its own (or is killed by someone else). If the exit
@@ -205,13 +260,18 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub async fn exited(&self) -> Exit {
-        self.spawned.monitor().exited().await
+        match &self.process {
+            Process::Spawned { spawned, .. } => spawned.monitor().exited().await,
+            Process::Attached(attached) => attached.exited().await,
+        }
     }
 
     /// Stops the server: SIGTERM to its process group, up to the grace period for it to exit, then
     /// SIGKILL to whatever is left of the group. Returns how the server exited, once its output
     /// has been read to the end (waiting at most 2 s for that). An exit the harness could not
-    /// observe is [`Exit::Unknown`], never a success. Processes left behind (in the group after
+    /// observe is [`Exit::Unknown`], never a success. An attached server (see
+    /// [`is_attached`](Self::is_attached)) is left running for its owner: that too is
+    /// `Exit::Unknown`. Processes left behind (in the group after
     /// SIGKILL, or holding its output pipes) are reported on stderr as `harness: LEAK: ...`.
     ///
     /// ```no_run
@@ -222,7 +282,10 @@ impl ServerHandle {
     /// # Ok(()) }
     /// ```
     pub async fn stop(self) -> Result<Exit, Error> {
-        let Self { spawned, grace, .. } = self;
+        let (spawned, grace) = match self.process {
+            Process::Spawned { spawned, grace } => (spawned, grace),
+            Process::Attached(attached) => return Ok(attached.stop()),
+        };
         spawned.terminate();
         let graceful = tokio::time::timeout(grace, spawned.monitor().exited()).await;
         if graceful.is_err() {

@@ -49,6 +49,8 @@ pub mod handshake;
 #[cfg(feature = "server")]
 #[doc(hidden)]
 pub mod __cli;
+#[cfg(feature = "server")]
+mod attached;
 #[cfg(feature = "browser")]
 pub mod browser;
 #[cfg(feature = "server")]

@@ -160,6 +160,17 @@ pub struct Logs {
 }
 
 impl Logs {
+    /// Logs made of `lines`, all of `stream`, kept within the usual bounds (read from a file
+    /// another process wrote, for a server the harness attached to).
+    pub(crate) fn from_lines<'a>(stream: Stream, lines: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut rings = Rings::default();
+        for line in lines {
+            let text: String = line.chars().take(MAX_LINE).collect();
+            rings.push(stream, text, line.len());
+        }
+        rings.snapshot()
+    }
+
     /// Every kept line of both streams, oldest first.
     ///
     /// ```no_run

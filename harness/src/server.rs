@@ -381,4 +381,5 @@ impl Server {
     }
 }
 
+mod attach;
 mod start;

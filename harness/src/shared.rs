@@ -12,8 +12,14 @@ use crate::{Error, Server, ServerHandle};
 ///
 /// Statics are never dropped, so cleanup comes from the death-proof mechanisms instead: when the
 /// test binary exits, the watchdog (and on Linux the parent-death signal) kills the server's whole
-/// process group. Under nextest every test runs in its own process, so each test gets its own
-/// server, started lazily and cleaned up the same way.
+/// process group.
+///
+/// Under nextest every test runs in its own process, so each test would start its own server.
+/// When another process already started one for the whole run and exported where it is
+/// (`NAME_URL`, and `NAME_PID`, `NAME_INSTANCE_ID`, `NAME_LOG`, as `harness serve` does, e.g. in
+/// this repository's `.config/nextest.toml` setup script), `get` attaches to it instead: see
+/// [`Server::attach_from_env`]. NAME is the server's name (`fixtures-app` reads
+/// `FIXTURES_APP_URL`).
 ///
 /// ```no_run
 /// use harness::{Server, SharedServer};
@@ -50,8 +56,9 @@ impl SharedServer {
         }
     }
 
-    /// The running server, spawning it on first use. A failed spawn is returned to that caller and
-    /// tried again by the next.
+    /// The running server: on first use, the one the environment names
+    /// ([`Server::attach_from_env`]), else one spawned here. A failure is returned to that caller
+    /// and tried again by the next.
     ///
     /// ```no_run
     /// # use harness::{Server, SharedServer};
@@ -63,7 +70,13 @@ impl SharedServer {
     /// ```
     pub async fn get(&self) -> Result<&ServerHandle, Error> {
         self.cell
-            .get_or_try_init(|| async { (self.make)()?.spawn().await })
+            .get_or_try_init(|| async {
+                let server = (self.make)()?;
+                match server.attach_from_env().await? {
+                    Some(attached) => Ok(attached),
+                    None => server.spawn().await,
+                }
+            })
             .await
     }
 }

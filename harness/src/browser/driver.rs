@@ -104,8 +104,46 @@ impl Driver {
         })
     }
 
-    /// `WEBDRIVER_URL` if set (a remote endpoint; nothing is started), else a driver for
-    /// `HARNESS_BROWSER` (`chrome` by default).
+    /// A harness pooling endpoint (`harness webdriver`, or `harness run|serve --pool N`): a
+    /// remote endpoint with warm sessions. A session asks it only for the browser (the endpoint
+    /// adds the library's defaults: headless, the window size, `--no-sandbox` as root, a profile of
+    /// its own), and closing the session hands it back to be reset for the next test. Starts
+    /// nothing.
+    ///
+    /// ```
+    /// use harness::{Browser, Driver};
+    /// let pool = Driver::pooling("http://127.0.0.1:40123", Browser::Chrome)?;
+    /// assert!(pool.is_pooling());
+    /// assert!(pool.process().is_none());
+    /// # Ok::<(), harness::Error>(())
+    /// ```
+    pub fn pooling(url: &str, browser: Browser) -> Result<Self, Error> {
+        let remote = Self::remote(url, browser)?;
+        Ok(Self {
+            spec: remote.spec.pooled(),
+            process: None,
+        })
+    }
+
+    /// Whether this is a harness pooling endpoint (see [`pooling`](Self::pooling)).
+    ///
+    /// ```
+    /// use harness::{Browser, Driver};
+    /// let grid = Driver::remote("http://127.0.0.1:4444/wd/hub", Browser::Chrome)?;
+    /// assert!(!grid.is_pooling());
+    /// # Ok::<(), harness::Error>(())
+    /// ```
+    pub fn is_pooling(&self) -> bool {
+        self.spec.is_pooled()
+    }
+
+    /// The endpoint the environment names, else a driver of its own:
+    ///
+    /// 1. `WEBDRIVER_URL`, when set: a harness pooling endpoint ([`pooling`](Self::pooling)) if
+    ///    `HARNESS_WEBDRIVER_POOL` names the same URL (`harness run|serve --pool N` export both),
+    ///    otherwise a remote endpoint such as a Grid ([`remote`](Self::remote));
+    /// 2. `HARNESS_WEBDRIVER_POOL` alone: that pooling endpoint;
+    /// 3. neither: a driver for `HARNESS_BROWSER` (`chrome` by default), started here.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), harness::Error> {
@@ -116,9 +154,17 @@ impl Driver {
     /// ```
     pub async fn from_env() -> Result<Self, Error> {
         let browser = Browser::from_env()?;
-        match std::env::var("WEBDRIVER_URL") {
-            Ok(url) if !url.trim().is_empty() => Self::remote(url.trim(), browser),
-            _ => Self::start(browser).await,
+        let var = |name| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        match (var("WEBDRIVER_URL"), var("HARNESS_WEBDRIVER_POOL")) {
+            (Some(url), Some(pool)) if same_endpoint(&url, &pool) => Self::pooling(&pool, browser),
+            (Some(url), _) => Self::remote(&url, browser),
+            (None, Some(pool)) => Self::pooling(&pool, browser),
+            (None, None) => Self::start(browser).await,
         }
     }
 
@@ -212,6 +258,11 @@ impl Driver {
         }
         Ok(())
     }
+}
+
+/// Whether two endpoint URLs name the same endpoint, trailing `/` aside.
+fn same_endpoint(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 /// The driver program as a [`Server`] on port 0, ready at its own "listening" line, with a

@@ -25,6 +25,10 @@ const CLEAR_STORAGE: &str =
 /// through the DevTools protocol; elsewhere those of the current page's origin), and navigate to
 /// `about:blank`. When any step fails, the session is closed and a new one is opened instead.
 ///
+/// On a pooling endpoint ([`Driver::pooling`], `harness webdriver`) the endpoint keeps and resets
+/// the sessions, more thoroughly (every origin's storage), so this pool keeps none: `acquire`
+/// leases one from the endpoint and dropping it hands it back.
+///
 /// ```no_run
 /// # async fn f() -> Result<(), harness::Error> {
 /// let driver = harness::Driver::shared().await?;
@@ -82,7 +86,8 @@ impl SessionPool {
     /// # Ok(()) }
     /// ```
     pub async fn acquire(&self) -> Result<PooledSession, Error> {
-        loop {
+        // A pooling endpoint pools and resets its sessions itself: one pool is enough.
+        while !self.inner.spec.is_pooled() {
             let idle = self.lock().pop();
             let Some(session) = idle else { break };
             match reset(&session).await {
@@ -241,7 +246,12 @@ impl Deref for PooledSession {
 impl Drop for PooledSession {
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
-            self.pool.lock().push(session);
+            if self.pool.spec.is_pooled() {
+                // Closing hands it back to the endpoint, which resets it for the next test.
+                drop(session);
+            } else {
+                self.pool.lock().push(session);
+            }
         }
     }
 }

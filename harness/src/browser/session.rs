@@ -38,6 +38,10 @@ pub(crate) struct SessionSpec {
     /// For a driver that serves one session at a time (geckodriver): the driver to start for a
     /// session that finds `url` taken, and whether a session holds `url`.
     one_at_a_time: Option<Arc<OneAtATime>>,
+    /// `url` is a harness pooling endpoint (`harness webdriver`): it merges the library's session
+    /// defaults into what it is asked for and resets a session when it is closed, so a session
+    /// asks only for the browser and brings no profile of its own.
+    pooled: bool,
 }
 
 impl SessionSpec {
@@ -47,7 +51,19 @@ impl SessionSpec {
             url,
             binary,
             one_at_a_time: None,
+            pooled: false,
         }
+    }
+
+    /// `url` is a harness pooling endpoint: see [`SessionSpec::pooled`](Self#structfield.pooled).
+    pub(crate) fn pooled(mut self) -> Self {
+        self.pooled = true;
+        self
+    }
+
+    /// Whether `url` is a harness pooling endpoint.
+    pub(crate) fn is_pooled(&self) -> bool {
+        self.pooled
     }
 
     /// `url` serves one session at a time: a session that finds it taken starts `driver` for
@@ -175,11 +191,18 @@ pub struct Session {
 
 impl Session {
     pub(crate) async fn open(spec: SessionSpec) -> Result<Self, Error> {
-        let profile = tempfile::Builder::new()
-            .prefix(&format!("harness-{}-", spec.browser))
-            .tempdir_in(profiles_root())
-            .map_err(|source| Error::Profile { source })?;
-        let caps = spec.capabilities(profile.path());
+        let (caps, profile) = if spec.pooled {
+            // The endpoint's warm sessions have the library's capabilities and their own profiles.
+            let mut caps = Capabilities::new();
+            caps.insert("browserName".into(), json!(spec.browser.name()));
+            (caps, None)
+        } else {
+            let profile = tempfile::Builder::new()
+                .prefix(&format!("harness-{}-", spec.browser))
+                .tempdir_in(profiles_root())
+                .map_err(|source| Error::Profile { source })?;
+            (spec.capabilities(profile.path()), Some(profile))
+        };
         let (driver, claim) = match &spec.one_at_a_time {
             Some(endpoint) => match Claim::take(endpoint) {
                 Some(claim) => (None, Some(claim)),
@@ -189,7 +212,8 @@ impl Session {
         };
         let endpoint = driver.as_ref().map_or(&spec.url, |d| d.url()).clone();
         let url = endpoint.clone();
-        let firefox = spec.browser == Browser::Firefox;
+        // The endpoint sets a pooled session's window size itself.
+        let firefox = spec.browser == Browser::Firefox && !spec.pooled;
         let (reply, opened) = tokio::sync::oneshot::channel();
         runtime::detach(async move {
             let connect =
@@ -230,7 +254,7 @@ impl Session {
             .expect("the session task ends only by replying, unless it panicked")?;
         Ok(Self {
             client: Some(client),
-            profile: Some(profile),
+            profile,
             browser: spec.browser,
             endpoint,
             driver,

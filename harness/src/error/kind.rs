@@ -57,7 +57,8 @@ impl Error {
             | Error::BadRegex { .. }
             | Error::RegexWithoutGroup { .. }
             | Error::Unsupported { .. }
-            | Error::BadPath { .. } => ErrorKind::BadInput,
+            | Error::BadPath { .. }
+            | Error::BadAttach { .. } => ErrorKind::BadInput,
             #[cfg(feature = "browser")]
             Error::UnknownBrowser { .. }
             | Error::DriverNotFound { .. }

@@ -13,6 +13,16 @@ use crate::process::{self, Command, Stdio};
 use crate::spawned::{Launch, Spawned};
 
 impl Server {
+    /// The name given to [`name`](Self::name), else `program`'s file name.
+    pub(super) fn display_name(&self, program: &std::path::Path) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            program
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "server".into())
+        })
+    }
+
     /// Starts the server and waits until it is ready and its checks pass.
     ///
     /// Fails at once, with the exit status and output tails, if the server exits first; after the
@@ -27,12 +37,7 @@ impl Server {
     /// ```
     pub async fn spawn(&self) -> Result<ServerHandle, Error> {
         let program = self.validate()?;
-        let name = self.name.clone().unwrap_or_else(|| {
-            program
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "server".into())
-        });
+        let name = self.display_name(&program);
         let command = command_line(&program, &self.args);
         let keep = self.keep.unwrap_or_else(|| env_flag("HARNESS_KEEP"));
         let instance_id = checks::nonce();

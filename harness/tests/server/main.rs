@@ -2,6 +2,7 @@
 //!
 //! Run with `cargo test --workspace` so that fixtures-app is built next to this test binary.
 
+mod attach;
 mod cleanup;
 mod failures;
 mod honest;
