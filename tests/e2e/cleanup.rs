@@ -113,8 +113,10 @@ async fn owner() {
         return;
     }
     let web = web().await;
-    // Its own driver (not the shared one) so this process starts everything it is killed with.
-    let driver = harness::Driver::from_env().await.expect("a browser");
+    // Its own driver (not the shared one, nor a pooling endpoint the run may have exported) so
+    // this process starts everything it is killed with.
+    let browser = harness::Browser::from_env().expect("HARNESS_BROWSER names a browser");
+    let driver = harness::Driver::start(browser).await.expect("a browser");
     let session = driver.session().await.expect("a session");
     session
         .goto(web.url().join("counter").unwrap().as_str())

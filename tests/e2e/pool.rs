@@ -1,14 +1,14 @@
 //! Pooled sessions come back clean, and a broken one is replaced.
 
 use fantoccini::Locator;
-use harness::{Driver, SessionPool};
+use harness::SessionPool;
 
-use crate::support::{WAIT, web};
+use crate::support::{WAIT, own_driver, web};
 
 #[tokio::test]
 async fn a_pooled_session_is_reset_before_reuse() {
     let web = web().await;
-    let pool = SessionPool::new(Driver::shared().await.expect("a browser"));
+    let pool = SessionPool::new(own_driver().await);
     let login = web.url().join("login").unwrap();
 
     let first = pool.acquire().await.unwrap();
@@ -60,7 +60,7 @@ async fn a_pooled_session_is_reset_before_reuse() {
 
 #[tokio::test]
 async fn a_session_that_cannot_be_reset_is_replaced() {
-    let pool = SessionPool::new(Driver::shared().await.expect("a browser"));
+    let pool = SessionPool::new(own_driver().await);
     let broken = pool.acquire().await.unwrap();
     let id = broken.session_id().await.unwrap();
     // Closing the last window ends the WebDriver session behind the pool's back.
