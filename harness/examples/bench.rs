@@ -25,6 +25,8 @@ mod death;
 #[path = "bench/flood.rs"]
 mod flood;
 use test_support::procs;
+#[path = "bench/pool.rs"]
+mod pool;
 #[path = "bench/ready.rs"]
 mod ready;
 #[path = "bench/report.rs"]
@@ -49,10 +51,11 @@ fn main() -> ExitCode {
         .expect("a tokio runtime");
     let result = match args.as_slice() {
         [flag, row] if flag == setup::ROW_ARG => runtime.block_on(child_row(row)),
-        [] => runtime.block_on(all_rows(false)),
-        [only] if only == "ready" => runtime.block_on(all_rows(true)),
+        [] => runtime.block_on(all_rows(Rows::All)),
+        [only] if only == "ready" => runtime.block_on(all_rows(Rows::Ready)),
+        [only] if only == "pool" => runtime.block_on(all_rows(Rows::Pool)),
         _ => Err(anyhow::anyhow!(
-            "usage: bench [ready] (`cargo run --release -p harness-e2e --example bench`; `ready`: row a only)"
+            "usage: bench [ready|pool] (`cargo run --release -p harness-e2e --example bench`; `ready`: row a only; `pool`: rows g-i only)"
         )),
     };
     match result {
@@ -76,7 +79,17 @@ async fn child_row(row: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn all_rows(ready_only: bool) -> anyhow::Result<()> {
+/// Which rows a run measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    All,
+    /// Row a and its method comparison.
+    Ready,
+    /// Rows g–i: the pooling WebDriver endpoint.
+    Pool,
+}
+
+async fn all_rows(rows: Rows) -> anyhow::Result<()> {
     if !cfg!(target_os = "linux") {
         bail!("the bench reads /proc, so it runs on Linux only");
     }
@@ -91,13 +104,19 @@ async fn all_rows(ready_only: bool) -> anyhow::Result<()> {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     report.set("cpus", cpus);
 
-    ready::run(&server, &mut report).await?;
-    tokio::task::block_in_place(|| ready::methods(&mut report))?;
-    if !ready_only {
+    if rows != Rows::Pool {
+        ready::run(&server, &mut report).await?;
+        tokio::task::block_in_place(|| ready::methods(&mut report))?;
+    }
+    if rows == Rows::All {
         tokio::task::block_in_place(|| scale::run(&mut report))?;
         browsers::run(&server, &mut report).await?;
         flood::run(&server, &mut report).await?;
         tokio::task::block_in_place(|| death::run(&mut report))?;
+    }
+    if rows != Rows::Ready {
+        tokio::task::block_in_place(|| pool::suite(&mut report))?;
+        pool::run(&server, &mut report).await?;
     }
     report.num("bench_seconds", started.elapsed().as_secs_f64());
 
