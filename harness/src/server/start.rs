@@ -68,6 +68,19 @@ impl Server {
         }
         process::configure(&mut cmd, keep);
 
+        let log = match &self.log_file {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|source| Error::Spawn {
+                        command: format!("{command} (its log file {})", path.display()),
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
         let launch = Launch {
             name,
             command,
@@ -76,6 +89,7 @@ impl Server {
             kept,
             ready: self.ready.clone(),
             fail_after_spawn: self.fail_after_spawn,
+            log,
         };
         let deadline = tokio::time::Instant::now() + self.ready_timeout;
         // Any error from here on drops `spawned`, which kills and reaps the whole group.
