@@ -124,7 +124,7 @@ impl Server {
             }
             loop {
                 #[cfg(target_os = "linux")]
-                if let Some(addr) = crate::listening::listening_addr(spawned.pid()) {
+                if let Some(addr) = crate::listening::group_listening_addr(spawned.pid()) {
                     return Phase::Ready {
                         listeners: crate::ready::listener_url(addr),
                         line: String::new(),
