@@ -22,7 +22,7 @@ const PRESETS: &[(&str, &str, &str)] = &[
     ),
     (
         "express",
-        r"(?i)\blistening (?:on|at)\b.*?(?P<port>\d+)\D*$",
+        r"\b[Ll]istening (?:on|at)\b.*?(?P<port>\d+)\D*$",
         "Example app listening on port 3000",
     ),
 ];
