@@ -34,9 +34,12 @@ pub(crate) enum Command {
     ///
     /// Once every server is ready, prints one JSON line on stdout:
     /// {"servers":{"NAME":{"url":"http://127.0.0.1:PORT/","port":PORT,"pid":PID}},"webdriver_url":"http://127.0.0.1:PORT"}
-    /// (`webdriver_url` is null without --browser). Server logs stream to stderr. Exit status: 0
-    /// after a signal-initiated shutdown; 2 on a usage error; 3 if a server did not become ready;
-    /// 4 if a server died.
+    /// (`webdriver_url` is null without --browser; each server also has its `instance_id`, and its
+    /// `log` file with --log-dir). Server logs stream to stderr. It also stops when the
+    /// --parent-pid process exits or, with --stdin-eof, when stdin ends; --detach returns once
+    /// ready and leaves it running in the background. Exit status: 0 after a shutdown asked for by
+    /// SIGINT or SIGTERM, the owner's exit or the end of stdin; 2 on a usage error; 3 if a server
+    /// did not become ready; 4 if a server died.
     Serve(ServeArgs),
     /// Show the harness at work: 4 fixtures-app instances and 4 headless Chrome sessions in parallel.
     ///

@@ -43,9 +43,20 @@ impl Owner {
             why,
         };
         let pid = if given == "parent" {
-            parent_pid().ok_or_else(|| {
-                bad("this process has no parent it can see (it runs in another pid namespace); give a pid".into())
-            })?
+            match parent_pid() {
+                None => {
+                    return Err(bad(
+                        "this process has no parent it can see (it runs in another pid namespace); give a pid".into(),
+                    ));
+                }
+                // Reparented already: whoever started serve is gone, and init never exits.
+                Some(1) => {
+                    return Err(bad(
+                        "the parent is pid 1 (the process that started serve has already exited, or init started it); give a pid".into(),
+                    ));
+                }
+                Some(pid) => pid,
+            }
         } else {
             match given.parse::<u32>() {
                 Ok(pid) if pid > 0 && i32::try_from(pid).is_ok() => pid,

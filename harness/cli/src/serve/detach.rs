@@ -84,6 +84,14 @@ pub(crate) async fn detach(args: &ServeArgs, prepared: Prepared) -> ExitCode {
         Err(error) => return crate::internal_error("start the background serve", &error),
     };
 
+    // A stop request while waiting stops the background serve too: nobody would own it.
+    let mut signals = match crate::signals::Signals::install() {
+        Ok(signals) => signals,
+        Err(error) => {
+            let _ = child.start_kill();
+            return crate::internal_error("install signal handlers", &error);
+        }
+    };
     let deadline = tokio::time::Instant::now() + args.stack.ready_timeout + MARGIN;
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
@@ -95,8 +103,19 @@ pub(crate) async fn detach(args: &ServeArgs, prepared: Prepared) -> ExitCode {
                 Ok(None) | Err(_) => return None,
             }
         }
-    })
-    .await;
+    });
+    let announced = tokio::select! {
+        announced = announced => announced,
+        stop = signals.next() => {
+            // SIGKILL: its servers die with it (parent-death signal and watchdog).
+            let _ = child.start_kill();
+            say!("harness: {}: killed the background serve before it was ready", stop.name());
+            if temporary {
+                let _ = std::fs::remove_file(&stderr_path);
+            }
+            return exit::after_signal(stop.number());
+        }
+    };
     let code = match announced {
         Ok(Some(line)) => {
             say_out!("{line}");

@@ -317,3 +317,42 @@ fn a_detached_serve_that_fails_says_why_with_its_status() {
     );
     all_gone_within_2_seconds(&marker, "after the failure");
 }
+
+#[test]
+fn a_stop_request_while_detaching_kills_the_background_serve() {
+    let marker = format!("detach-stop-{}", unique());
+    let owner = Owner::start();
+    let pid = owner.pid();
+    let never_ready = "slow=sh -c 'exec sleep 60'";
+    let mut cmd = harness(&[
+        "serve",
+        "--detach",
+        "--parent-pid",
+        &pid,
+        "--ready-timeout",
+        "60",
+        "--server",
+        never_ready,
+    ]);
+    cmd.env(MARKER_KEY, &marker);
+    let invoker = Running::start(cmd);
+    let started = wait_until(LIMIT, || {
+        processes_marked(&marker)
+            .iter()
+            .any(|(_, name)| name == "sleep")
+    });
+    assert!(
+        started,
+        "the server never started: {:?}",
+        processes_marked(&marker)
+    );
+    invoker.signal("TERM");
+    let out = invoker.wait(LIMIT);
+    assert_eq!(out.code(), Some(143), "{out}");
+    assert!(
+        out.stderr
+            .contains("killed the background serve before it was ready"),
+        "{out}"
+    );
+    all_gone_within_2_seconds(&marker, "after the invoker's SIGTERM");
+}
