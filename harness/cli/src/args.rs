@@ -135,7 +135,8 @@ pub(crate) struct ServeArgs {
     pub(crate) env_file: Option<std::path::PathBuf>,
 
     /// Also write each server's whole output to DIR/NAME.log (exported as NAME_LOG), and with
-    /// --detach serve's own stderr to DIR/serve.log. DIR must exist.
+    /// --detach serve's own stderr to DIR/serve.log; files of an earlier run are emptied first.
+    /// DIR must exist.
     #[arg(long, value_name = "DIR")]
     pub(crate) log_dir: Option<std::path::PathBuf>,
 

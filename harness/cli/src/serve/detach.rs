@@ -45,9 +45,11 @@ pub(crate) async fn detach(args: &ServeArgs, prepared: Prepared) -> ExitCode {
         Some(dir) => (dir.join("serve.log"), false),
         None => (temporary_path(), true),
     };
+    // Emptied first, like the servers' logs: this run's own.
     let stderr = match std::fs::OpenOptions::new()
         .create(true)
-        .append(true)
+        .write(true)
+        .truncate(true)
         .open(&stderr_path)
     {
         Ok(file) => file,

@@ -57,6 +57,17 @@ impl Prepared {
                     })
             })
             .transpose()?;
+        if let Some(dir) = &log_dir {
+            // Each run's logs on their own: what an earlier run left there is emptied.
+            for named in &plan.servers {
+                let path = dir.join(format!("{}.log", named.name));
+                File::create(&path).map_err(|error| UsageError::BadPath {
+                    flag: "--log-dir",
+                    path: dir.display().to_string(),
+                    why: format!("cannot write {} ({error})", path.display()),
+                })?;
+            }
+        }
         Ok(Self {
             plan,
             lifetime: Lifetime::new(owner),

@@ -166,6 +166,7 @@ fn env_file_gets_the_run_variables_instance_ids_and_logs() {
     let dir = scratch_dir("env-file");
     let env_path = dir.join("nextest.env");
     std::fs::write(&env_path, "EARLIER=kept\n").unwrap();
+    std::fs::write(dir.join("web-api.log"), "an earlier run's line\n").unwrap();
     let web = format!("web-api={}", fixtures_app());
     let env_arg = env_path.to_str().unwrap();
     let log_arg = dir.to_str().unwrap();
@@ -209,10 +210,11 @@ fn env_file_gets_the_run_variables_instance_ids_and_logs() {
         std::fs::read_to_string(&log)
             .is_ok_and(|text| text.contains(r#"{"harness":1"#) && text.contains("uri=/whoami"))
     });
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(logged, "{text}");
     assert!(
-        logged,
-        "{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        !text.contains("an earlier run's line"),
+        "emptied first: {text}"
     );
 
     serve.signal("TERM");
