@@ -236,3 +236,46 @@ impl Lifetime {
         }
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn an_owner_that_exits_ends_the_lifetime() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let mut lifetime = Lifetime::new(Some(Owner::open(&pid.to_string()).unwrap()));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(10), lifetime.ended())
+            .await
+            .expect("the exit is seen");
+        assert_eq!(ended, Ended::Owner(pid));
+        assert_eq!(
+            ended.to_string(),
+            format!("the owner process (pid {pid}) exited")
+        );
+    }
+
+    #[test]
+    fn parent_is_this_process_s_parent() {
+        let owner = Owner::open("parent").unwrap();
+        assert_eq!(Some(owner.pid), parent_pid());
+        assert_eq!(Some(owner.pid), Some(std::os::unix::process::parent_id()));
+    }
+
+    #[test]
+    fn pids_that_name_no_process_are_refused() {
+        for given in ["0", "-1", "4294967295", "parent2", ""] {
+            let error = Owner::open(given).unwrap_err().to_string();
+            assert!(error.contains("expected a process id"), "{given}: {error}");
+        }
+        let error = Owner::open("2147483647").unwrap_err().to_string();
+        assert!(error.contains("no process has pid 2147483647"), "{error}");
+    }
+}
