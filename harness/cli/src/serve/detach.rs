@@ -40,6 +40,12 @@ pub(crate) fn leave_session() {
 
 /// Starts the background serve and relays its JSON line; returns the invoker's exit status.
 pub(crate) async fn detach(args: &ServeArgs, prepared: Prepared) -> ExitCode {
+    // Before the background serve exists: a stop request while waiting stops it too (nobody
+    // would own it otherwise).
+    let mut signals = match crate::signals::Signals::install() {
+        Ok(signals) => signals,
+        Err(error) => return crate::internal_error("install signal handlers", &error),
+    };
     let owner = prepared.lifetime.owner;
     let (stderr_path, temporary) = match &prepared.log_dir {
         Some(dir) => (dir.join("serve.log"), false),
@@ -86,14 +92,6 @@ pub(crate) async fn detach(args: &ServeArgs, prepared: Prepared) -> ExitCode {
         Err(error) => return crate::internal_error("start the background serve", &error),
     };
 
-    // A stop request while waiting stops the background serve too: nobody would own it.
-    let mut signals = match crate::signals::Signals::install() {
-        Ok(signals) => signals,
-        Err(error) => {
-            let _ = child.start_kill();
-            return crate::internal_error("install signal handlers", &error);
-        }
-    };
     let deadline = tokio::time::Instant::now() + args.stack.ready_timeout + MARGIN;
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
