@@ -48,6 +48,11 @@ impl ServerOptions {
                 return Err(unknown("--env", name));
             }
             let (key, value) = split_pair("--env", pair, "NAME=KEY=VALUE")?;
+            if key == harness::INSTANCE_ID_ENV {
+                return Err(UsageError::OwnInstanceId {
+                    name: name.to_owned(),
+                });
+            }
             options
                 .env
                 .entry(name.to_owned())

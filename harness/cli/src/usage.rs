@@ -121,6 +121,14 @@ pub(crate) enum UsageError {
         /// The server's name.
         name: String,
     },
+    /// `--env NAME=HARNESS_INSTANCE_ID=...`: the nonce is harness's, reported as NAME_INSTANCE_ID.
+    #[error(
+        "--env {name}=HARNESS_INSTANCE_ID=...: harness gives each server a fresh HARNESS_INSTANCE_ID itself (and exports it as NAME_INSTANCE_ID); remove this --env"
+    )]
+    OwnInstanceId {
+        /// The server's name.
+        name: String,
+    },
     /// `--cwd NAME=DIR` with a DIR that is not a directory.
     #[error("--cwd {name}={dir}: {why}; create it or give an existing directory")]
     BadDir {

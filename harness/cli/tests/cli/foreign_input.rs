@@ -46,6 +46,10 @@ fn bad_per_server_options_are_refused_before_anything_starts() {
         (&["--env", "web=A"], "expected NAME=KEY=VALUE"),
         (&["--env", "web==1"], "expected NAME=KEY=VALUE"),
         (
+            &["--env", "web=HARNESS_INSTANCE_ID=mine"],
+            "harness gives each server a fresh HARNESS_INSTANCE_ID itself",
+        ),
+        (
             &["--cwd", "api=/tmp"],
             "--cwd api: there is no `--server api=...`",
         ),
