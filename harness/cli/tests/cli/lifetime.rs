@@ -1,9 +1,7 @@
 //! `harness serve`'s lifetime besides signals: its owner (`--parent-pid`), its stdin
 //! (`--stdin-eof`), `--detach` for callers that must exit first, and what it leaves for them
-//! (`--env-file`, `--log-dir`).
+//! (`--env-file`, `--log-dir`: see [`serve_files`](crate::serve_files) too).
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -54,17 +52,7 @@ fn all_gone_within_2_seconds(marker: &str, what: &str) {
     );
 }
 
-/// The `NAME=value` lines of an env file.
-fn env_file(path: &Path) -> BTreeMap<String, String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let (name, value) = line.split_once('=').expect("NAME=value");
-            (name.to_owned(), value.to_owned())
-        })
-        .collect()
-}
+use crate::serve_files::env_file;
 
 #[test]
 fn serve_and_its_servers_die_with_a_sigkilled_owner() {
@@ -159,67 +147,6 @@ fn stdin_eof_stops_serve() {
         "stopped gracefully: {out}"
     );
     all_gone_within_2_seconds(&marker, "after serve exited");
-}
-
-#[test]
-fn env_file_gets_the_run_variables_instance_ids_and_logs() {
-    let dir = scratch_dir("env-file");
-    let env_path = dir.join("nextest.env");
-    std::fs::write(&env_path, "EARLIER=kept\n").unwrap();
-    std::fs::write(dir.join("web-api.log"), "an earlier run's line\n").unwrap();
-    let web = format!("web-api={}", fixtures_app());
-    let env_arg = env_path.to_str().unwrap();
-    let log_arg = dir.to_str().unwrap();
-    let serve = Running::start(harness(&[
-        "serve",
-        "--server",
-        &web,
-        "--env-file",
-        env_arg,
-        "--log-dir",
-        log_arg,
-    ]));
-    let line = serve.line(LIMIT, |l| l.starts_with('{'));
-    let json: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let server = &json["servers"]["web-api"];
-
-    let env = env_file(&env_path);
-    let log = dir.canonicalize().unwrap().join("web-api.log");
-    let want: BTreeMap<String, String> = [
-        ("EARLIER", "kept".to_owned()),
-        ("WEB_API_URL", server["url"].as_str().unwrap().to_owned()),
-        ("WEB_API_PORT", server["port"].to_string()),
-        ("WEB_API_PID", server["pid"].to_string()),
-        (
-            "WEB_API_INSTANCE_ID",
-            server["instance_id"].as_str().unwrap().to_owned(),
-        ),
-        ("WEB_API_LOG", log.display().to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    assert_eq!(env, want, "{line}");
-    assert_eq!(server["log"].as_str().unwrap(), log.display().to_string());
-
-    // The instance id is the one the server itself reports.
-    let whoami = test_support::http::get_ok(&format!("{}whoami", env["WEB_API_URL"]));
-    assert!(whoami.contains(&env["WEB_API_INSTANCE_ID"]), "{whoami}");
-    // The log file has the server's whole output, the handshake and that request included.
-    let logged = wait_until(Duration::from_secs(10), || {
-        std::fs::read_to_string(&log)
-            .is_ok_and(|text| text.contains(r#"{"harness":1"#) && text.contains("uri=/whoami"))
-    });
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(logged, "{text}");
-    assert!(
-        !text.contains("an earlier run's line"),
-        "emptied first: {text}"
-    );
-
-    serve.signal("TERM");
-    let out = serve.wait(LIMIT);
-    assert_eq!(out.code(), Some(0), "{out}");
 }
 
 #[test]

@@ -18,4 +18,5 @@ use test_support::procs;
 mod run;
 mod scale;
 mod serve;
+mod serve_files;
 mod support;
