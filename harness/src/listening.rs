@@ -27,6 +27,17 @@ pub(crate) fn listening_addr(pid: u32) -> Option<SocketAddr> {
     })
 }
 
+/// The first TCP socket in LISTEN state of process group `pgid`: its leader's, else any other
+/// member's (the real server behind `npm start` or a `sh -c` wrapper that does not `exec`).
+pub(crate) fn group_listening_addr(pgid: u32) -> Option<SocketAddr> {
+    listening_addr(pgid).or_else(|| {
+        procfs::group_members(pgid)?
+            .into_iter()
+            .filter(|&pid| pid != pgid)
+            .find_map(listening_addr)
+    })
+}
+
 /// Whether a process of process group `pgid` holds a TCP socket in LISTEN state on `port` (on any
 /// local address, IPv4 or IPv6), so that a port learned from a loose regex (the `127` of
 /// `127.0.0.1`) is not handed out. `None` when it cannot tell: `/proc` cannot be listed, a member's

@@ -62,10 +62,14 @@ pub(crate) struct Monitor {
     /// Set once, by whoever sees the exit first.
     exit: watch::Sender<Option<Exit>>,
     closed_streams: watch::Sender<u8>,
+    /// The file every line is also appended to ([`Server::log_file`](crate::Server::log_file)).
+    log: Option<std::fs::File>,
+    /// Set once a write to `log` failed: the copy stops, draining goes on.
+    log_broken: AtomicBool,
 }
 
 impl Monitor {
-    pub(crate) fn new(name: String, echo: bool) -> Arc<Self> {
+    pub(crate) fn new(name: String, echo: bool, log: Option<std::fs::File>) -> Arc<Self> {
         Arc::new(Self {
             name,
             echo,
@@ -75,6 +79,8 @@ impl Monitor {
             echo_broken: AtomicBool::new(false),
             exit: watch::channel(None).0,
             closed_streams: watch::channel(0).0,
+            log,
+            log_broken: AtomicBool::new(false),
         })
     }
 
@@ -138,6 +144,7 @@ impl Monitor {
         }
         let echo = self.echo && !self.echo_broken.load(Ordering::Relaxed);
         let mut echoed = Vec::new();
+        let mut logged = String::new();
         // Readiness is published under the rings' lock, so whoever sees it also sees the line.
         // The one lock that recovers from poison: the readiness rule runs under it, and its
         // warnings reach a user's `tracing` subscriber, which may panic; the logs stay readable.
@@ -183,9 +190,22 @@ impl Monitor {
             if echo {
                 echoed.push(text.clone());
             }
+            if self.log.is_some() {
+                logged.push_str(&text);
+                logged.push('\n');
+            }
             rings.push(stream, text, raw_len);
         }
         drop(rings);
+        // One append per batch: the file is opened for appending, so the two pipes' threads never
+        // overwrite each other's lines.
+        if let Some(mut file) = self.log.as_ref()
+            && !logged.is_empty()
+            && !self.log_broken.load(Ordering::Relaxed)
+            && file.write_all(logged.as_bytes()).is_err()
+        {
+            self.log_broken.store(true, Ordering::Relaxed);
+        }
         // Echoed outside the lock: a slow stderr must not hold up `logs()`. Never `eprintln!`:
         // it panics when stderr is gone, which would end this thread, stop the draining and
         // leave the server blocked on a full pipe.

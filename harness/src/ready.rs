@@ -155,8 +155,9 @@ impl Ready {
         Self::line(r"Listening on (?P<url>\S+:\d+)").expect("valid preset")
     }
 
-    /// The first TCP port the server process listens on, learned from the OS (Linux only: read from
-    /// `/proc`, checked every 20 ms, since there is no event for it). For servers that print nothing
+    /// The first TCP port the server process listens on (else any process of its process group:
+    /// the real server behind `npm start` or a shell wrapper), learned from the OS (Linux only:
+    /// read from `/proc`, checked every 20 ms, since there is no event for it). For servers that print nothing
     /// usable, such as a Selenium 3 hub started with `-port 0`, which binds a free port and logs `0`.
     ///
     /// ```no_run

@@ -73,6 +73,7 @@ pub struct Server {
     echo: Option<bool>,
     keep: Option<bool>,
     fail_after_spawn: bool,
+    log_file: Option<PathBuf>,
 }
 
 impl Server {
@@ -98,6 +99,7 @@ impl Server {
             echo: None,
             keep: None,
             fail_after_spawn: false,
+            log_file: None,
         }
     }
 
@@ -320,6 +322,24 @@ impl Server {
     /// ```
     pub fn keep(mut self, keep: bool) -> Self {
         self.keep = Some(keep);
+        self
+    }
+
+    /// Also appends every line the server prints, stdout and stderr in the order they are read
+    /// (ANSI codes removed), to the file at `path`, created if missing. Unlike
+    /// [`logs`](crate::ServerHandle::logs), the file is not bounded: it has the whole output.
+    /// A write that fails (disk full) stops the copy, never the draining.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let web = harness::Server::cargo_bin("fixtures-app")?
+    ///     .log_file(std::env::temp_dir().join("web.log"))
+    ///     .spawn()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn log_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.log_file = Some(path.into());
         self
     }
 

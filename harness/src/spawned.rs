@@ -33,6 +33,8 @@ pub(crate) struct Launch {
     /// A test hook: fail right after the spawn, as a later step would (see
     /// [`Server::fail_after_spawn`](crate::Server::fail_after_spawn)).
     pub(crate) fail_after_spawn: bool,
+    /// Where every line also goes ([`Server::log_file`](crate::Server::log_file)).
+    pub(crate) log: Option<std::fs::File>,
 }
 
 /// A spawned server: child, group and monitor in one value whose `Drop` kills and reaps the group.
@@ -63,7 +65,7 @@ pub(crate) struct Spawned {
 
 impl Spawned {
     /// Spawns `cmd` (already [configured](process::configure)) and starts watching it.
-    pub(crate) async fn start(cmd: Command, launch: Launch) -> Result<Self, Error> {
+    pub(crate) async fn start(cmd: Command, mut launch: Launch) -> Result<Self, Error> {
         let spawn_error = |source| Error::Spawn {
             command: launch.command.clone(),
             source,
@@ -81,7 +83,7 @@ impl Spawned {
             started,
             child: Some(child),
             group,
-            monitor: Monitor::new(launch.name.clone(), launch.echo),
+            monitor: Monitor::new(launch.name.clone(), launch.echo, launch.log.take()),
             kept: launch.kept.clone(),
             killed: AtomicBool::new(false),
             pipes: Vec::new(),

@@ -34,9 +34,12 @@ pub(crate) enum Command {
     ///
     /// Once every server is ready, prints one JSON line on stdout:
     /// {"servers":{"NAME":{"url":"http://127.0.0.1:PORT/","port":PORT,"pid":PID}},"webdriver_url":"http://127.0.0.1:PORT"}
-    /// (`webdriver_url` is null without --browser). Server logs stream to stderr. Exit status: 0
-    /// after a signal-initiated shutdown; 2 on a usage error; 3 if a server did not become ready;
-    /// 4 if a server died.
+    /// (`webdriver_url` is null without --browser; each server also has its `instance_id`, and its
+    /// `log` file with --log-dir). Server logs stream to stderr. It also stops when the
+    /// --parent-pid process exits or, with --stdin-eof, when stdin ends; --detach returns once
+    /// ready and leaves it running in the background. Exit status: 0 after a shutdown asked for by
+    /// SIGINT or SIGTERM, the owner's exit or the end of stdin; 2 on a usage error; 3 if a server
+    /// did not become ready; 4 if a server died.
     Serve(ServeArgs),
     /// Show the harness at work: 4 fixtures-app instances and 4 headless Chrome sessions in parallel.
     ///
@@ -57,6 +60,8 @@ pub(crate) struct StackArgs {
 
     /// The readiness regex of server NAME, tried on every stdout and stderr line; it needs a named
     /// group `url` or `port`. Without it the server must print the harness v1 handshake.
+    /// NAME=@PRESET picks a known server's line instead: @uvicorn, @flask, @vite, @express
+    /// (and @chromedriver, @geckodriver).
     #[arg(long = "ready", value_name = "NAME=REGEX")]
     pub(crate) ready: Vec<String>,
 
@@ -75,6 +80,19 @@ pub(crate) struct StackArgs {
     /// Also start chromedriver or geckodriver on an OS-assigned port and export WEBDRIVER_URL.
     #[arg(long, value_name = "chrome|firefox")]
     pub(crate) browser: Option<String>,
+
+    /// Server NAME prints nothing usable: it is ready once a process of its group listens on a TCP
+    /// port (Linux, read from /proc), which becomes its URL. Instead of --ready.
+    #[arg(long = "listening", value_name = "NAME")]
+    pub(crate) listening: Vec<String>,
+
+    /// An environment variable for server NAME only: NAME=KEY=VALUE. Repeatable.
+    #[arg(long = "env", value_name = "NAME=KEY=VALUE")]
+    pub(crate) env: Vec<String>,
+
+    /// The working directory of server NAME: NAME=DIR (it must exist).
+    #[arg(long = "cwd", value_name = "NAME=DIR")]
+    pub(crate) cwd: Vec<String>,
 }
 
 /// `harness run`.
@@ -100,6 +118,47 @@ pub(crate) struct ServeArgs {
     /// The servers to start.
     #[command(flatten)]
     pub(crate) stack: StackArgs,
+
+    /// Stop everything and exit 0 when process PID exits (Linux: a pidfd taken before anything
+    /// starts). `parent`: the process that started `harness serve`.
+    #[arg(long, value_name = "PID|parent")]
+    pub(crate) parent_pid: Option<String>,
+
+    /// Stop everything and exit 0 when stdin reaches end of file (the owner closed the pipe, or
+    /// died).
+    #[arg(long)]
+    pub(crate) stdin_eof: bool,
+
+    /// Once ready, append NAME=value lines (the variables `run` gives its test command, plus
+    /// NAME_INSTANCE_ID and NAME_LOG) to FILE: the format of nextest's $NEXTEST_ENV.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) env_file: Option<std::path::PathBuf>,
+
+    /// Also write each server's whole output to DIR/NAME.log (exported as NAME_LOG), and with
+    /// --detach serve's own stderr to DIR/serve.log; files of an earlier run are emptied first.
+    /// DIR must exist.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) log_dir: Option<std::path::PathBuf>,
+
+    /// Print the JSON line (and write --env-file) once ready, then exit 0, leaving the servers
+    /// running in a background `harness serve` that holds neither stdout nor stderr. Needs
+    /// --parent-pid or --stdin-eof, which end it. For nextest setup scripts.
+    #[arg(long)]
+    pub(crate) detach: bool,
+
+    /// Internal: this is the background half of --detach (it starts a session of its own).
+    #[arg(long, hide = true)]
+    pub(crate) detached_child: bool,
+
+    /// Internal: the owner to watch, as a pidfd inherited from the --detach invoker, which
+    /// opened it at its start (so the owner cannot be mistaken for a later process).
+    #[arg(
+        long,
+        hide = true,
+        value_name = "FD,PID",
+        conflicts_with = "parent_pid"
+    )]
+    pub(crate) parent_pidfd: Option<String>,
 }
 
 /// The longest duration any `SECS` option takes: a year. Far beyond any real test, and far enough

@@ -96,9 +96,12 @@ macro_rules! say_out {
 mod args;
 mod demo;
 mod exit;
+mod lifetime;
 mod plan;
+mod presets;
 mod run;
 mod serve;
+mod server_options;
 mod signals;
 mod stack;
 mod test_command;

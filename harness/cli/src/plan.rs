@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 
 use super::args::StackArgs;
+use super::presets;
+use super::server_options::ServerOptions;
 use super::usage::UsageError;
 use harness::{Browser, Ready, Server};
 
@@ -28,6 +30,15 @@ pub(crate) struct Named {
 }
 
 impl Plan {
+    /// Copies each server's whole output to `dir/NAME.log` as well (`--log-dir`); `dir` is
+    /// absolute and exists.
+    pub(crate) fn log_to(&mut self, dir: &std::path::Path) {
+        for named in &mut self.servers {
+            let path = dir.join(format!("{}.log", named.name));
+            named.server = named.server.clone().log_file(path);
+        }
+    }
+
     /// Checks `args` and builds the plan. `echo` streams server logs to stderr (`None`: the
     /// library's default, `HARNESS_LOG=1`).
     pub(crate) fn new(args: &StackArgs, echo: Option<bool>) -> Result<Self, UsageError> {
@@ -62,6 +73,7 @@ impl Plan {
         let known = |name: &str| commands.iter().any(|(n, _, _)| n == name);
         let ready = per_server("--ready", &args.ready, "NAME=REGEX", known)?;
         let health = per_server("--health", &args.health, "NAME=PATH", known)?;
+        let extra = ServerOptions::parse(args, &known)?;
 
         let mut servers = Vec::with_capacity(commands.len());
         for (name, prefix, words) in commands {
@@ -71,12 +83,12 @@ impl Plan {
                 .ready_timeout(args.ready_timeout)
                 .grace(args.grace);
             if let Some(regex) = ready.get(&name) {
-                let rule = Ready::line(regex).map_err(|error| UsageError::Server {
-                    context: format!("--ready {name}"),
-                    error: Box::new(error),
-                })?;
-                server = server.ready(rule);
+                if extra.listening.contains(&name) {
+                    return Err(UsageError::ReadyAndListening { name });
+                }
+                server = server.ready(ready_rule(&name, regex)?);
             }
+            server = extra.apply(&name, server);
             if let Some(path) = health.get(&name) {
                 server = server.health_check(path);
             }
@@ -97,6 +109,21 @@ impl Plan {
         let browser = args.browser.as_deref().map(check_browser).transpose()?;
         Ok(Self { servers, browser })
     }
+}
+
+/// The rule of `--ready NAME=VALUE`: a preset for `@PRESET`, else VALUE as a regex.
+fn ready_rule(name: &str, value: &str) -> Result<Ready, UsageError> {
+    if let Some(preset) = value.strip_prefix('@') {
+        return presets::find(preset).ok_or_else(|| UsageError::UnknownPreset {
+            name: name.to_owned(),
+            preset: preset.to_owned(),
+            known: presets::names(),
+        });
+    }
+    Ready::line(value).map_err(|error| UsageError::Server {
+        context: format!("--ready {name}"),
+        error: Box::new(error),
+    })
 }
 
 /// Parses the browser and finds its driver and binary now, so a missing one is a usage error.
@@ -122,7 +149,7 @@ pub(crate) fn check_test_command(command: &[OsString]) -> Result<(), UsageError>
 }
 
 /// `NAME=VALUE` → (`NAME`, `VALUE`), the name non-empty.
-fn split_pair<'a>(
+pub(crate) fn split_pair<'a>(
     flag: &'static str,
     given: &'a str,
     shape: &'static str,

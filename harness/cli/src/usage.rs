@@ -103,6 +103,65 @@ pub(crate) enum UsageError {
         /// The library's error.
         error: Box<harness::Error>,
     },
+    /// `--ready NAME=@PRESET` with a preset that does not exist.
+    #[error(
+        "--ready {name}=@{preset}: there is no preset @{preset}; use one of {known}, or a regex with a named group `url` or `port`"
+    )]
+    UnknownPreset {
+        /// The server's name.
+        name: String,
+        /// The preset as given, without `@`.
+        preset: String,
+        /// The presets there are.
+        known: String,
+    },
+    /// Both `--ready` and `--listening` for one server.
+    #[error("server `{name}` has both --ready and --listening; give one of them")]
+    ReadyAndListening {
+        /// The server's name.
+        name: String,
+    },
+    /// `--env NAME=HARNESS_INSTANCE_ID=...`: the nonce is harness's, reported as NAME_INSTANCE_ID.
+    #[error(
+        "--env {name}=HARNESS_INSTANCE_ID=...: harness gives each server a fresh HARNESS_INSTANCE_ID itself (and exports it as NAME_INSTANCE_ID); remove this --env"
+    )]
+    OwnInstanceId {
+        /// The server's name.
+        name: String,
+    },
+    /// `--cwd NAME=DIR` with a DIR that is not a directory.
+    #[error("--cwd {name}={dir}: {why}; create it or give an existing directory")]
+    BadDir {
+        /// The server's name.
+        name: String,
+        /// The directory as given.
+        dir: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A serve option naming a file or folder that cannot be used.
+    #[error("{flag} {path}: {why}")]
+    BadPath {
+        /// The option.
+        flag: &'static str,
+        /// The path as given.
+        path: String,
+        /// What is wrong, and what to do.
+        why: String,
+    },
+    /// `--parent-pid` that names no running process, or that cannot be watched.
+    #[error("--parent-pid {given}: {why}")]
+    BadParent {
+        /// What was given.
+        given: String,
+        /// What is wrong, and what to do.
+        why: String,
+    },
+    /// `--detach` without anything that would ever end the detached serve.
+    #[error(
+        "--detach needs --parent-pid PID|parent or --stdin-eof: a detached serve must know when to stop (for a nextest setup script: --parent-pid parent)"
+    )]
+    DetachWithoutOwner,
     /// `harness run` without a test command.
     #[error(
         "missing TEST_COMMAND; put it after `--`, e.g. `harness run --server web=./app -- cargo test`"

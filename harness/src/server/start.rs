@@ -73,6 +73,19 @@ impl Server {
         }
         process::configure(&mut cmd, keep);
 
+        let log = match &self.log_file {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|source| Error::Spawn {
+                        command: format!("{command} (its log file {})", path.display()),
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
         let launch = Launch {
             name,
             command,
@@ -81,6 +94,7 @@ impl Server {
             kept,
             ready: self.ready.clone(),
             fail_after_spawn: self.fail_after_spawn,
+            log,
         };
         let deadline = tokio::time::Instant::now() + self.ready_timeout;
         // Any error from here on drops `spawned`, which kills and reaps the whole group.
@@ -115,7 +129,7 @@ impl Server {
             }
             loop {
                 #[cfg(target_os = "linux")]
-                if let Some(addr) = crate::listening::listening_addr(spawned.pid()) {
+                if let Some(addr) = crate::listening::group_listening_addr(spawned.pid()) {
                     return Phase::Ready {
                         listeners: crate::ready::listener_url(addr),
                         line: String::new(),
