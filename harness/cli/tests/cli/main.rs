@@ -14,6 +14,7 @@ mod foreign_input;
 mod honest;
 mod input;
 mod lifetime;
+mod nextest;
 use test_support::procs;
 mod run;
 mod scale;
