@@ -103,6 +103,7 @@ mod signals;
 mod stack;
 mod test_command;
 mod usage;
+mod webdriver;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -152,6 +153,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Serve(args) => serve::serve(args).await,
+            Command::Webdriver(args) => webdriver::command(args).await,
             Command::Demo => demo::demo().await,
         }
     });
