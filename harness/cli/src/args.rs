@@ -88,11 +88,16 @@ pub(crate) struct StackArgs {
 
     /// With --browser: serve WEBDRIVER_URL from a pooling endpoint in front of N warm sessions
     /// (1 to 64), also exported as HARNESS_WEBDRIVER_POOL; see `harness webdriver --help`.
-    #[arg(long, value_name = "N", requires = "browser", value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) pool: Option<u16>,
 
     /// With --pool: how leases of a warm session are kept apart.
-    #[arg(long, value_enum, value_name = "reset|context", default_value = "reset")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "reset|context",
+        default_value = "reset"
+    )]
     pub(crate) isolation: IsolationArg,
 }
 
@@ -109,7 +114,12 @@ pub(crate) enum IsolationArg {
 #[derive(Debug, Args)]
 pub(crate) struct WebdriverArgs {
     /// The browser of every session (default: HARNESS_BROWSER, else chrome).
-    #[arg(long, value_name = "chrome|firefox", env = "HARNESS_BROWSER", default_value = "chrome")]
+    #[arg(
+        long,
+        value_name = "chrome|firefox",
+        env = "HARNESS_BROWSER",
+        default_value = "chrome"
+    )]
     pub(crate) browser: String,
 
     /// How many warm sessions to keep (1 to 64).
@@ -117,7 +127,12 @@ pub(crate) struct WebdriverArgs {
     pub(crate) pool: u16,
 
     /// How leases of a warm session are kept apart.
-    #[arg(long, value_enum, value_name = "reset|context", default_value = "reset")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "reset|context",
+        default_value = "reset"
+    )]
     pub(crate) isolation: IsolationArg,
 
     /// Seconds POST /session waits for a free warm session before it fails naming --pool (also

@@ -106,7 +106,14 @@ impl Plan {
                 idle_timeout: super::webdriver::IDLE_TIMEOUT,
                 start_timeout: args.ready_timeout,
             }),
-            _ => None,
+            (None, Some(_)) => {
+                return Err(UsageError::Clap {
+                    message: "--pool needs --browser chrome|firefox: the pool's warm sessions \
+                              are sessions of that browser"
+                        .into(),
+                });
+            }
+            (_, None) => None,
         };
         Ok(Self {
             servers,

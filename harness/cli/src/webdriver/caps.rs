@@ -93,7 +93,10 @@ fn candidates(body: &Value) -> Result<Vec<Map<String, Value>>, String> {
         Some(other) => Err(format!("{what} must be a JSON object, got {other}")),
     };
     let Some(capabilities) = body.get("capabilities") else {
-        return Ok(vec![object(body.get("desiredCapabilities"), "desiredCapabilities")?]);
+        return Ok(vec![object(
+            body.get("desiredCapabilities"),
+            "desiredCapabilities",
+        )?]);
     };
     let always = object(capabilities.get("alwaysMatch"), "alwaysMatch")?;
     let firsts = match capabilities.get("firstMatch") {
@@ -130,12 +133,10 @@ fn unmet(caps: &Map<String, Value>, browser: Browser, binary: &Path) -> Option<S
             "goog:loggingPrefs" => browser == Browser::Chrome,
             // Selenium asks for Firefox's CDP address by default; nothing uses it through here.
             "moz:debuggerAddress" => true,
-            key if key == options_key => {
-                match options_unmet(value, binary) {
-                    None => true,
-                    Some(why) => return Some(format!("{options_key}: {why}")),
-                }
-            }
+            key if key == options_key => match options_unmet(value, binary) {
+                None => true,
+                Some(why) => return Some(format!("{options_key}: {why}")),
+            },
             key if key.contains(':') && !key.starts_with(own_prefix) => true,
             _ => false,
         };
@@ -169,7 +170,9 @@ fn options_unmet(options: &Value, binary: &Path) -> Option<String> {
             "extensions" => value.as_array().is_some_and(Vec::is_empty),
             "prefs" => value.as_object().is_some_and(Map::is_empty),
             "w3c" => value == true,
-            "binary" => value.as_str().is_some_and(|given| same_file(Path::new(given), binary)),
+            "binary" => value
+                .as_str()
+                .is_some_and(|given| same_file(Path::new(given), binary)),
             _ => false,
         };
         if !fine {
@@ -181,8 +184,7 @@ fn options_unmet(options: &Value, binary: &Path) -> Option<String> {
 
 /// Whether two paths name the same file (symbolic links followed).
 fn same_file(a: &Path, b: &Path) -> bool {
-    a == b
-        || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
 /// `client` merged over the library's capabilities `base`: the client's keys win, except that
@@ -251,7 +253,9 @@ mod tests {
             "goog:chromeOptions": {"extensions": [], "args": ["--headless=new"]}}}});
         assert_eq!(
             chrome(selenium),
-            Ok(Wanted::Warm { timeouts: Some(json!({"implicit": 500})) })
+            Ok(Wanted::Warm {
+                timeouts: Some(json!({"implicit": 500}))
+            })
         );
         assert_eq!(chrome(json!({})), Ok(Wanted::Warm { timeouts: None }));
     }
@@ -273,7 +277,10 @@ mod tests {
     fn another_browser_is_refused_naming_it() {
         let body = json!({"capabilities": {"alwaysMatch": {"browserName": "firefox"}}});
         let why = chrome(body).unwrap_err();
-        assert!(why.contains("\"firefox\"") && why.contains("chrome"), "{why}");
+        assert!(
+            why.contains("\"firefox\"") && why.contains("chrome"),
+            "{why}"
+        );
         let bad = json!({"capabilities": {"alwaysMatch": 3}});
         assert!(chrome(bad).unwrap_err().contains("alwaysMatch"));
     }

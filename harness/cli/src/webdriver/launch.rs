@@ -127,7 +127,14 @@ pub(crate) async fn open(
     };
     let body = json!({ "capabilities": { "alwaysMatch": caps } });
     let new_session = driver.join("session").expect("a relative path");
-    let value = wire::call(&setup.client, Method::POST, &new_session, Some(&body), deadline).await?;
+    let value = wire::call(
+        &setup.client,
+        Method::POST,
+        &new_session,
+        Some(&body),
+        deadline,
+    )
+    .await?;
     let Some(session_id) = value.get("sessionId").and_then(Value::as_str) else {
         return Err(LaunchError::NoSessionId(value));
     };
@@ -194,7 +201,10 @@ pub(crate) fn command_url(target: &Target, path: &str) -> Url {
     let mut url = target.driver.clone();
     {
         let mut segments = url.path_segments_mut().expect("an http URL has a path");
-        segments.pop_if_empty().push("session").push(&target.session_id);
+        segments
+            .pop_if_empty()
+            .push("session")
+            .push(&target.session_id);
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             segments.push(segment);
         }

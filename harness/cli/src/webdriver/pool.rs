@@ -109,7 +109,8 @@ impl Pool {
         }
         let (idle_tx, idle_rx) = mpsc::unbounded_channel();
         while let Some(joined) = opening.join_next().await {
-            let warm = joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))?;
+            let warm =
+                joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))?;
             let _ = idle_tx.send(warm);
         }
         Ok(Arc::new(Self {
@@ -188,10 +189,9 @@ impl Pool {
     async fn take_warm(self: &Arc<Self>) -> Result<Warm, Refused> {
         let deadline = Instant::now() + self.config.lease_timeout;
         loop {
-            let next = tokio::time::timeout_at(deadline, async {
-                self.idle_rx.lock().await.recv().await
-            })
-            .await;
+            let next =
+                tokio::time::timeout_at(deadline, async { self.idle_rx.lock().await.recv().await })
+                    .await;
             let Ok(Some(warm)) = next else {
                 let held = self.leases.lock().expect("no panic under this lock").len();
                 return Err(not_created(format!(
@@ -205,7 +205,9 @@ impl Pool {
             match wire::call(self.client(), Method::GET, &probe, None, deadline).await {
                 Ok(_) => return Ok(warm),
                 Err(error) => {
-                    say!("harness: warning: a warm session failed its probe, replacing it: {error}");
+                    say!(
+                        "harness: warning: a warm session failed its probe, replacing it: {error}"
+                    );
                     self.discard(warm);
                 }
             }
@@ -367,7 +369,11 @@ impl Pool {
             .drain()
             .map(|(_, lease)| lease.held.lock().expect("no panic under this lock").take())
             .collect();
-        let shared = self.shared_driver.lock().expect("no panic under this lock").take();
+        let shared = self
+            .shared_driver
+            .lock()
+            .expect("no panic under this lock")
+            .take();
         if let Some(driver) = shared
             && let Err(error) = driver.stop().await
         {

@@ -41,7 +41,9 @@ async fn handle(State(pool): State<Arc<Pool>>, request: Request) -> Response {
             );
         }
     };
-    let trimmed = path.trim_start_matches('/');
+    // `/session/ID/` is `/session/ID`: a trailing `/` must never let a DELETE through to the
+    // driver, which would end the warm session for real.
+    let trimmed = path.trim_start_matches('/').trim_end_matches('/');
     let segments: Vec<&str> = trimmed.split('/').collect();
     match (&method, segments.as_slice()) {
         (&Method::GET, ["status"]) => status(&pool),

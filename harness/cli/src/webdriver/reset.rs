@@ -96,7 +96,12 @@ impl Cleaner {
         let _ = call(Method::POST, at("alert/dismiss")?, Some(json!({}))).await;
         // Cookies are deleted for the page the last lease ended on, so before leaving it.
         call(Method::DELETE, at("cookie")?, None).await?;
-        let fresh = call(Method::POST, at("window/new")?, Some(json!({"type": "tab"}))).await?;
+        let fresh = call(
+            Method::POST,
+            at("window/new")?,
+            Some(json!({"type": "tab"})),
+        )
+        .await?;
         let fresh = fresh
             .get("handle")
             .and_then(Value::as_str)
@@ -110,11 +115,26 @@ impl Cleaner {
             if handle == fresh {
                 continue;
             }
-            call(Method::POST, at("window")?, Some(json!({ "handle": handle }))).await?;
+            call(
+                Method::POST,
+                at("window")?,
+                Some(json!({ "handle": handle })),
+            )
+            .await?;
             call(Method::DELETE, at("window")?, None).await?;
         }
-        call(Method::POST, at("window")?, Some(json!({ "handle": fresh }))).await?;
-        call(Method::POST, at("url")?, Some(json!({"url": "about:blank"}))).await?;
+        call(
+            Method::POST,
+            at("window")?,
+            Some(json!({ "handle": fresh })),
+        )
+        .await?;
+        call(
+            Method::POST,
+            at("url")?,
+            Some(json!({"url": "about:blank"})),
+        )
+        .await?;
         let (width, height) = harness::browser::WINDOW_SIZE;
         call(
             Method::POST,

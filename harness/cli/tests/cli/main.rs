@@ -16,3 +16,4 @@ mod run;
 mod scale;
 mod serve;
 mod support;
+mod webdriver;
