@@ -201,8 +201,11 @@ impl Pool {
                     self.config.lease_timeout, self.config.size
                 )));
             };
+            // A probe gets a --lease-timeout of its own: a healthy browser slowed by a loaded
+            // machine must not be discarded because the wait for it used up the lease's time.
             let probe = warm.session.url("url");
-            match wire::call(self.client(), Method::GET, &probe, None, deadline).await {
+            let probe_deadline = Instant::now() + self.config.lease_timeout;
+            match wire::call(self.client(), Method::GET, &probe, None, probe_deadline).await {
                 Ok(_) => return Ok(warm),
                 Err(error) => {
                     say!(

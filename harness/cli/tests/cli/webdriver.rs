@@ -184,7 +184,7 @@ async fn an_exhausted_pool_fails_within_the_lease_timeout_naming_pool() {
     let asked = Instant::now();
     let (status, body) = new_session(&client, &url).await;
     let waited = asked.elapsed();
-    assert_eq!(status, 500, "{body}");
+    assert_eq!(status, 500, "after {waited:?}: {body}");
     assert_eq!(body["value"]["error"], "session not created", "{body}");
     let message = body["value"]["message"].as_str().unwrap();
     assert!(
