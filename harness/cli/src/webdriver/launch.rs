@@ -171,6 +171,15 @@ pub(crate) async fn open_warm(
     deadline: Instant,
 ) -> Result<Warm, LaunchError> {
     let session = open(setup, shared, None, deadline).await?;
+    // Chrome starts on its new-tab page, whose load would hold up the first lease's probe (and
+    // show it something other than about:blank).
+    let blank = json!({ "url": "about:blank" });
+    let url = session.url("url");
+    if let Err(error) = wire::call(&setup.client, Method::POST, &url, Some(&blank), deadline).await
+    {
+        session.close(&setup.client, deadline).await;
+        return Err(error.into());
+    }
     match Cleaner::attach(&session.target, setup.isolation, deadline).await {
         Ok(cleaner) => Ok(Warm { session, cleaner }),
         Err(error) => {

@@ -117,7 +117,21 @@ async fn new_session(pool: &Arc<Pool>, body: &Bytes) -> Response {
             }
         }
     };
-    match pool.lease(&parsed).await {
+    // On a task of its own: a client that goes away mid-lease must not drop a warm session on
+    // the floor (its lease is made, then reclaimed after --idle-timeout).
+    let leasing = Arc::clone(pool);
+    let leased = tokio::spawn(async move { leasing.lease(&parsed).await }).await;
+    let leased = match leased {
+        Ok(leased) => leased,
+        Err(error) => {
+            return wire::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "session not created",
+                format!("leasing a session failed: {error}"),
+            );
+        }
+    };
+    match leased {
         Ok(granted) => axum::Json(json!({
             "value": { "sessionId": granted.id, "capabilities": granted.capabilities }
         }))

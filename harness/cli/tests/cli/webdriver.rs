@@ -179,7 +179,8 @@ async fn an_exhausted_pool_fails_within_the_lease_timeout_naming_pool() {
     let url = pool.url().clone();
     let client = http();
     let (status, body) = new_session(&client, &url).await;
-    assert_eq!(status, 200, "{body}");
+    let logs = pool.logs().tail(harness::Stream::Stderr, 20);
+    assert_eq!(status, 200, "{body}\n{logs}");
 
     let asked = Instant::now();
     let (status, body) = new_session(&client, &url).await;
@@ -359,6 +360,36 @@ fn sigkill_of_the_endpoint_leaves_no_driver_or_browser_within_2_seconds() {
         "still alive 2 s after SIGKILL: {:?}",
         processes_marked(&marker)
     );
+}
+
+#[test]
+fn sigterm_stops_the_endpoint_and_everything_it_started() {
+    let marker = format!("wd-sigterm-{}", unique());
+    let (run, url) = start_marked(&marker, &["--pool", "1"]);
+    let status = test_support::http::get_ok(url.join("status").unwrap().as_str());
+    assert!(status.contains("\"ready\":true"), "{status}");
+    run.signal("TERM");
+    // `wait` also checks that nothing kept harness's output open.
+    let out = run.wait(LIMIT);
+    assert_eq!(out.code(), Some(0), "{out}");
+    assert!(
+        wait_until(Duration::from_secs(2), || processes_marked(&marker)
+            .is_empty()),
+        "left behind: {:?}",
+        processes_marked(&marker)
+    );
+}
+
+#[test]
+fn a_missing_driver_fails_before_anything_starts_naming_the_install_command() {
+    let mut cmd = harness(&["webdriver", "--browser", "chrome"]);
+    cmd.env("CHROMEDRIVER", "/nonexistent/chromedriver");
+    let out = Running::start(cmd).wait(LIMIT);
+    assert_eq!(out.code(), Some(2), "{out}");
+    assert_eq!(out.stderr.trim().lines().count(), 1, "one line: {out}");
+    assert!(out.stderr.contains("/nonexistent/chromedriver"), "{out}");
+    assert!(out.stderr.contains("apt-get install"), "{out}");
+    assert!(out.stdout.is_empty(), "no handshake: {out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
