@@ -168,7 +168,12 @@ fn options_unmet(options: &Value, binary: &Path) -> Option<String> {
                 value.is_array()
             }
             "extensions" => value.as_array().is_some_and(Vec::is_empty),
-            "prefs" => value.as_object().is_some_and(Map::is_empty),
+            // Selenium's Firefox options turn off CDP, which the warm sessions do not use.
+            "prefs" => value.as_object().is_some_and(|prefs| {
+                prefs
+                    .iter()
+                    .all(|(k, v)| k == "remote.active-protocols" && v == 1)
+            }),
             "w3c" => value == true,
             "binary" => value
                 .as_str()
@@ -258,6 +263,21 @@ mod tests {
             })
         );
         assert_eq!(chrome(json!({})), Ok(Wanted::Warm { timeouts: None }));
+    }
+
+    #[test]
+    fn seleniums_firefox_defaults_ask_for_insecure_certificates_only_a_fresh_session_accepts() {
+        let body = json!({"capabilities": {"alwaysMatch": {"browserName": "firefox",
+            "acceptInsecureCerts": true, "moz:debuggerAddress": true, "pageLoadStrategy": "normal",
+            "moz:firefoxOptions": {"prefs": {"remote.active-protocols": 1}, "args": ["-headless"]}}}});
+        let firefox = |body: &Value| wanted(body, Browser::Firefox, Path::new("/usr/bin/firefox"));
+        let Ok(Wanted::OneOff { why, .. }) = firefox(&body) else {
+            panic!("a one-off session");
+        };
+        assert!(why.contains("acceptInsecureCerts"), "{why}");
+        let mut secure = body.clone();
+        secure["capabilities"]["alwaysMatch"]["acceptInsecureCerts"] = json!(false);
+        assert_eq!(firefox(&secure), Ok(Wanted::Warm { timeouts: None }));
     }
 
     #[test]

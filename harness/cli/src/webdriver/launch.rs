@@ -102,7 +102,11 @@ pub(crate) async fn open(
     deadline: Instant,
 ) -> Result<Session, LaunchError> {
     let profile = tempfile::Builder::new()
-        .prefix(&format!("harness-pool-{}-", setup.browser))
+        // The folder's name says which kind of session it is (tests read it in the capabilities).
+        .prefix(&match client_caps {
+            None => format!("harness-pool-{}-", setup.browser),
+            Some(_) => format!("harness-oneoff-{}-", setup.browser),
+        })
         .tempdir_in(harness::__cli::profiles_root())
         .map_err(LaunchError::Profile)?;
     let mut caps = harness::__cli::session_capabilities(

@@ -215,6 +215,8 @@ driver = webdriver.Remote(command_executor=os.environ['WEBDRIVER_URL'], options=
 try:
     driver.get(os.environ['WEB_URL'])
     print('title=' + driver.title, flush=True)
+    caps = driver.capabilities
+    print('profile=' + str(caps.get('chrome', {}).get('userDataDir') or caps.get('moz:profile')), flush=True)
 finally:
     driver.quit()
 print('SELENIUM-OK', flush=True)";
@@ -264,6 +266,14 @@ fn a_stock_selenium_client_gets_a_warm_session_through_run_pool() {
     assert_eq!(out.code(), Some(0), "{out}");
     assert!(out.stdout.contains("title=fixtures-app"), "{out}");
     assert!(out.stdout.contains("SELENIUM-OK"), "{out}");
+    if browser == harness::Browser::Chrome {
+        // Selenium's Firefox options ask for acceptInsecureCerts, which only a fresh session
+        // honours; its Chrome options ask for nothing a warm session lacks.
+        assert!(
+            out.stdout.contains("profile=") && out.stdout.contains("harness-pool-chrome-"),
+            "a warm session, not a one-off: {out}"
+        );
+    }
 }
 
 #[test]
@@ -390,6 +400,60 @@ fn a_missing_driver_fails_before_anything_starts_naming_the_install_command() {
     assert!(out.stderr.contains("/nonexistent/chromedriver"), "{out}");
     assert!(out.stderr.contains("apt-get install"), "{out}");
     assert!(out.stdout.is_empty(), "no handshake: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unmatched_request_gets_a_fresh_session_deleted_for_real() {
+    let marker = format!("wd-oneoff-{}", unique());
+    let (_run, url) = start_marked(&marker, &["--pool", "1"]);
+    assert_eq!(browser_mains(&marker).len(), 1);
+    let client = http();
+    // Warm sessions load pages with the `normal` strategy: `eager` needs a session of its own.
+    let eager = json!({"capabilities": {"alwaysMatch": {
+        "browserName": browser().name(), "pageLoadStrategy": "eager", "webSocketUrl": true}}});
+    let answer = client
+        .post(url.join("session").unwrap())
+        .json(&eager)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: Value = answer.json().await.unwrap();
+    let caps = &body["value"]["capabilities"];
+    assert_eq!(caps["pageLoadStrategy"], "eager", "{body}");
+    assert!(caps.get("webSocketUrl").is_none(), "no BiDi URL: {body}");
+    assert_eq!(browser_mains(&marker).len(), 2, "a browser of its own");
+    let id = session_id(&body);
+    let (status, body) = command(&client, reqwest::Method::GET, &url, &id, "url").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = command(&client, reqwest::Method::DELETE, &url, &id, "").await;
+    assert_eq!(status, 200);
+    assert!(
+        wait_until(LIMIT, || browser_mains(&marker).len() == 1),
+        "the one-off browser is gone: {:?}",
+        processes_marked(&marker)
+    );
+
+    // Another browser altogether: a W3C error naming both.
+    let other = match browser() {
+        harness::Browser::Chrome => "firefox",
+        harness::Browser::Firefox => "chrome",
+    };
+    let wrong = json!({"capabilities": {"alwaysMatch": {"browserName": other}}});
+    let answer = client
+        .post(url.join("session").unwrap())
+        .json(&wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 500);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["value"]["error"], "session not created", "{body}");
+    let message = body["value"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(other) && message.contains(browser().name()),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
