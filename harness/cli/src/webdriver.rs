@@ -17,6 +17,7 @@
 
 mod caps;
 mod launch;
+mod lease_id;
 mod pool;
 mod proxy;
 mod reset;

@@ -221,7 +221,7 @@ impl Pool {
     fn insert(&self, lease: Arc<Lease>) -> String {
         let mut leases = self.leases.lock().expect("no panic under this lock");
         loop {
-            let id = random_id();
+            let id = super::lease_id::random();
             if !leases.contains_key(&id) {
                 leases.insert(id.clone(), lease);
                 return id;
@@ -393,15 +393,4 @@ fn not_created(message: String) -> Refused {
         error: "session not created",
         message,
     }
-}
-
-/// 128 random bits in hex, from the standard library's per-instance random hash keys.
-fn random_id() -> String {
-    use std::hash::BuildHasher;
-    use std::sync::atomic::AtomicU64;
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let a = std::collections::hash_map::RandomState::new().hash_one(n);
-    let b = std::collections::hash_map::RandomState::new().hash_one(n);
-    format!("{a:016x}{b:016x}")
 }
