@@ -508,7 +508,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 /// Not a test: prints the median `POST /session` → lease latency (each lease then loads a
-/// fixtures-app page and is deleted, as a test would), and the median time of one forwarded
+/// fixtures-app page and is deleted, as a test would; then again with the last reset done), and the median time of one forwarded
 /// command (`GET /session/{id}/url`) through the endpoint against the same command sent to a
 /// driver directly. `cargo test -p harness-e2e-cli --test cli webdriver::measure -- --ignored
 /// --nocapture` (a release build for real numbers: add `--release`).
@@ -533,6 +533,25 @@ async fn measure_lease_latency_and_forwarding_overhead() {
         let sent = client.post(goto).json(&json!({"url": hello.as_str()}));
         assert!(sent.send().await.unwrap().status().is_success());
         command(&client, reqwest::Method::DELETE, &url, &id, "").await;
+    }
+
+    // The same with the released session's background reset given time to finish first (a
+    // pause, not a wait on an event: this is a measurement, it asserts nothing).
+    let mut ready_leases = Vec::new();
+    for _ in 0..LEASES {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let asked = Instant::now();
+        let (status, body) = new_session(&client, &url).await;
+        ready_leases.push(asked.elapsed());
+        assert_eq!(status, 200, "{body}");
+        command(
+            &client,
+            reqwest::Method::DELETE,
+            &url,
+            &session_id(&body),
+            "",
+        )
+        .await;
     }
 
     let (_, body) = new_session(&client, &url).await;
@@ -560,6 +579,11 @@ async fn measure_lease_latency_and_forwarding_overhead() {
         "{} lease (POST /session until the answer), median of {LEASES}: {:?}",
         browser(),
         median(leases)
+    );
+    println!(
+        "{} lease with a reset session idle, median of {LEASES}: {:?}",
+        browser(),
+        median(ready_leases)
     );
     println!(
         "GET /session/{{id}}/url, median of {COMMANDS}: {pooled:?} through the endpoint, {bare:?} \
