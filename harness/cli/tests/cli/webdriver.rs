@@ -174,6 +174,66 @@ async fn a_stale_lease_id_gets_invalid_session_id() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn requested_timeouts_apply_to_the_lease_and_end_with_it() {
+    let pool = endpoint(&unique(), &["--pool", "1"]).await;
+    let url = pool.url().clone();
+    let client = http();
+    let timed = json!({"capabilities": {"alwaysMatch": {
+        "browserName": browser().name(), "timeouts": {"implicit": 1500, "script": 7000}}}});
+    let answer = client
+        .post(url.join("session").unwrap())
+        .json(&timed)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = answer.json().await.unwrap();
+    let id = session_id(&body);
+    let (_, body) = command(&client, reqwest::Method::GET, &url, &id, "timeouts").await;
+    assert_eq!(body["value"]["implicit"], 1500, "{body}");
+    assert_eq!(body["value"]["script"], 7000, "{body}");
+    command(&client, reqwest::Method::DELETE, &url, &id, "").await;
+
+    // The same browser, leased without timeouts: the W3C defaults.
+    let (_, body) = new_session(&client, &url).await;
+    let id = session_id(&body);
+    let (_, body) = command(&client, reqwest::Method::GET, &url, &id, "timeouts").await;
+    assert_eq!(
+        body["value"],
+        json!({"implicit": 0, "pageLoad": 300_000, "script": 30_000})
+    );
+    pool.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn more_clients_than_sessions_take_turns_and_each_lease_starts_clean() {
+    let web = harness::Server::new(fixtures_app()).spawn().await.unwrap();
+    let pool = endpoint(&unique(), &["--pool", "2"]).await;
+    let url = pool.url().clone();
+    let hello = web.url().join("hello").unwrap();
+    let worker = |n: usize| {
+        let (url, hello) = (url.clone(), hello.clone());
+        async move {
+            for round in 0..3 {
+                let client = connect(&url).await;
+                let start = client.current_url().await.unwrap();
+                assert_eq!(start.as_str(), "about:blank", "worker {n} round {round}");
+                client.goto(hello.as_str()).await.unwrap();
+                let seen = client
+                    .execute("return document.cookie", vec![])
+                    .await
+                    .unwrap();
+                assert_eq!(seen, json!(""), "worker {n} round {round} sees no cookie");
+                let mark = format!("document.cookie = 'worker={n}-{round}; path=/'");
+                client.execute(&mark, vec![]).await.unwrap();
+                client.close().await.unwrap();
+            }
+        }
+    };
+    tokio::join!(worker(0), worker(1), worker(2), worker(3));
+    pool.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_exhausted_pool_fails_within_the_lease_timeout_naming_pool() {
     let pool = endpoint(&unique(), &["--pool", "1", "--lease-timeout", "1"]).await;
     let url = pool.url().clone();
