@@ -46,7 +46,8 @@ pub(crate) enum Command {
     /// SIGTERM. POST /session leases a warm session (or opens a fresh one when the request asks
     /// for what the warm ones lack), DELETE /session/{id} resets it and puts it back, every other
     /// command is forwarded unchanged. WebDriver BiDi (webSocketUrl) is not proxied. Exit status:
-    /// 0 after a signal-initiated shutdown; 2 on a usage error; 3 if it did not start.
+    /// 0 after a signal-initiated shutdown; 2 on a usage error; 3 if it did not start; 4 if the
+    /// chromedriver every session runs on died.
     Webdriver(WebdriverArgs),
     /// Show the harness at work: 4 fixtures-app instances and 4 headless Chrome sessions in parallel.
     ///

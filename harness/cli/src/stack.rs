@@ -177,12 +177,14 @@ impl Running {
         env
     }
 
-    /// Every process to watch: the servers, then the driver's.
+    /// Every process to watch: the servers, then the driver's (a pooling endpoint's
+    /// chromedriver).
     pub(crate) fn handles(&self) -> impl Iterator<Item = &ServerHandle> {
         self.servers
             .iter()
             .map(|s| &s.handle)
             .chain(self.driver.as_ref().and_then(Driver::process))
+            .chain(self.endpoint.as_ref().and_then(Endpoint::driver))
     }
 
     /// Waits until one of the watched processes not in `dead` exits; returns its index in

@@ -94,6 +94,7 @@ pub(crate) enum StartError {
 pub(crate) struct Endpoint {
     addr: SocketAddr,
     pool: Arc<Pool>,
+    driver: Option<harness::ServerHandle>,
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -126,7 +127,7 @@ impl Endpoint {
             start_timeout: options.start_timeout,
         };
         let deadline = Instant::now() + options.start_timeout;
-        let pool = Pool::start(config, deadline).await?;
+        let (pool, driver) = Pool::start(config, deadline).await?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = proxy::router(Arc::clone(&pool));
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -144,6 +145,7 @@ impl Endpoint {
         Ok(Self {
             addr,
             pool,
+            driver,
             stop,
             server,
         })
@@ -160,12 +162,18 @@ impl Endpoint {
         format!("http://{}", self.addr)
     }
 
+    /// The chromedriver every Chrome session runs on (`None` on Firefox, whose geckodrivers are
+    /// one per session and replaced with it): `run` and `serve` watch it like a server.
+    pub(crate) fn driver(&self) -> Option<&harness::ServerHandle> {
+        self.driver.as_ref()
+    }
+
     /// Stops serving, then stops the drivers and every browser, and deletes their profiles.
     pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         self.server.abort();
         let _ = self.server.await;
-        self.pool.shutdown().await;
+        self.pool.shutdown(self.driver).await;
     }
 }
 
@@ -207,13 +215,28 @@ pub(crate) async fn command(args: WebdriverArgs) -> ExitCode {
     };
     let line = harness::handshake::line(std::process::id(), [("webdriver", endpoint.addr())]);
     say_out!("{line}");
-    let stop = signals.next().await;
-    say!(
-        "harness: {}: stopping the WebDriver endpoint (again to kill it at once)",
-        stop.name()
-    );
+    let driver_death = async {
+        match endpoint.driver() {
+            Some(driver) => driver.exited().await,
+            None => std::future::pending().await,
+        }
+    };
+    let died = tokio::select! {
+        stop = signals.next() => {
+            say!(
+                "harness: {}: stopping the WebDriver endpoint (again to kill it at once)",
+                stop.name()
+            );
+            false
+        }
+        status = driver_death => {
+            say!("harness: error: the driver every session runs on died ({status}): stopping");
+            true
+        }
+    };
     tokio::select! {
-        () = endpoint.stop() => ExitCode::SUCCESS,
-        again = signals.next() => super::exit::after_signal(again.number()),
+        () = endpoint.stop() => {}
+        again = signals.next() => return super::exit::after_signal(again.number()),
     }
+    ExitCode::from(if died { super::exit::SERVER_DIED } else { 0 })
 }

@@ -43,11 +43,11 @@ pub(crate) struct Config {
     pub(crate) start_timeout: Duration,
 }
 
-/// The warm sessions, the leases, and the shared driver (Chrome).
+/// The warm sessions and the leases (the shared chromedriver is its owner's, so that `run` and
+/// `serve` can watch it like any server).
 #[derive(Debug)]
 pub(crate) struct Pool {
     config: Config,
-    shared_driver: Mutex<Option<ServerHandle>>,
     shared_url: Option<Url>,
     idle_tx: mpsc::UnboundedSender<Warm>,
     idle_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Warm>>,
@@ -91,9 +91,12 @@ pub(crate) struct Refused {
 }
 
 impl Pool {
-    /// Starts the shared driver (Chrome) and `config.size` warm sessions concurrently, all
-    /// before `deadline`; any failure stops everything started and is returned.
-    pub(crate) async fn start(config: Config, deadline: Instant) -> Result<Arc<Self>, LaunchError> {
+    /// Starts the shared driver (Chrome; returned with the pool) and `config.size` warm sessions
+    /// concurrently, all before `deadline`; any failure stops everything started and is returned.
+    pub(crate) async fn start(
+        config: Config,
+        deadline: Instant,
+    ) -> Result<(Arc<Self>, Option<ServerHandle>), LaunchError> {
         let shared = match config.setup.browser {
             harness::Browser::Chrome => Some(launch::start_driver(&config.setup).await?),
             harness::Browser::Firefox => None,
@@ -113,15 +116,15 @@ impl Pool {
                 joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))?;
             let _ = idle_tx.send(warm);
         }
-        Ok(Arc::new(Self {
+        let pool = Arc::new(Self {
             config,
-            shared_driver: Mutex::new(shared),
             shared_url,
             idle_tx,
             idle_rx: tokio::sync::Mutex::new(idle_rx),
             leases: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
-        }))
+        });
+        Ok((pool, shared))
     }
 
     /// The driver URL requests outside any session go to (`GET /status` aside): the shared
@@ -355,9 +358,9 @@ impl Pool {
         });
     }
 
-    /// Stops the pool: no more replacements, the shared driver stopped (its browsers with it),
+    /// Stops the pool: no more replacements, the shared `driver` stopped (its browsers with it),
     /// every session and profile dropped.
-    pub(crate) async fn shutdown(&self) {
+    pub(crate) async fn shutdown(&self, driver: Option<ServerHandle>) {
         self.closed.store(true, Ordering::SeqCst);
         let mut idle = Vec::new();
         if let Ok(mut rx) = self.idle_rx.try_lock() {
@@ -372,12 +375,7 @@ impl Pool {
             .drain()
             .map(|(_, lease)| lease.held.lock().expect("no panic under this lock").take())
             .collect();
-        let shared = self
-            .shared_driver
-            .lock()
-            .expect("no panic under this lock")
-            .take();
-        if let Some(driver) = shared
+        if let Some(driver) = driver
             && let Err(error) = driver.stop().await
         {
             say!("harness: warning: stopping the driver: {error:?}");

@@ -450,6 +450,37 @@ fn sigterm_stops_the_endpoint_and_everything_it_started() {
     );
 }
 
+/// Chrome only: its sessions share one chromedriver (Firefox's geckodrivers are one per session,
+/// replaced with it).
+#[test]
+fn the_endpoint_exits_4_when_its_chromedriver_dies_and_leaves_nothing() {
+    let marker = format!("wd-driver-{}", unique());
+    let mut cmd = harness(&["webdriver", "--browser", "chrome", "--pool", "1"]);
+    cmd.env(MARKER_KEY, &marker);
+    let run = Running::start(cmd);
+    run.line(LIMIT, |l| l.contains("\"harness\":1"));
+    let drivers: Vec<u32> = processes_marked(&marker)
+        .into_iter()
+        .filter(|(_, name)| name == "chromedriver")
+        .map(|(pid, _)| pid)
+        .collect();
+    assert_eq!(drivers.len(), 1, "{:?}", processes_marked(&marker));
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &drivers[0].to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = run.wait(LIMIT);
+    assert_eq!(out.code(), Some(4), "{out}");
+    assert!(out.stderr.contains("died"), "{out}");
+    assert!(
+        wait_until(Duration::from_secs(2), || processes_marked(&marker)
+            .is_empty()),
+        "left behind: {:?}",
+        processes_marked(&marker)
+    );
+}
+
 #[test]
 fn a_missing_driver_fails_before_anything_starts_naming_the_install_command() {
     let mut cmd = harness(&["webdriver", "--browser", "chrome"]);
