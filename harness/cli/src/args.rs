@@ -115,13 +115,8 @@ pub(crate) enum IsolationArg {
 #[derive(Debug, Args)]
 pub(crate) struct WebdriverArgs {
     /// The browser of every session (default: HARNESS_BROWSER, else chrome).
-    #[arg(
-        long,
-        value_name = "chrome|firefox",
-        env = "HARNESS_BROWSER",
-        default_value = "chrome"
-    )]
-    pub(crate) browser: String,
+    #[arg(long, value_name = "chrome|firefox")]
+    pub(crate) browser: Option<String>,
 
     /// How many warm sessions to keep (1 to 64).
     #[arg(long, value_name = "N", default_value = "2", value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -179,7 +179,16 @@ impl Endpoint {
 
 /// Checks `harness webdriver`'s arguments (before anything starts).
 fn options(args: &WebdriverArgs) -> Result<Options, UsageError> {
-    let browser = super::plan::check_browser(&args.browser)?;
+    // As the library reads it: unset or empty means Chrome.
+    let from_env = std::env::var("HARNESS_BROWSER")
+        .ok()
+        .filter(|name| !name.trim().is_empty());
+    let given = args
+        .browser
+        .clone()
+        .or(from_env)
+        .unwrap_or_else(|| Browser::Chrome.name().to_owned());
+    let browser = super::plan::check_browser(&given)?;
     Ok(Options {
         browser,
         pool: usize::from(args.pool),
