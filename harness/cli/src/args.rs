@@ -41,6 +41,17 @@ pub(crate) enum Command {
     /// SIGINT or SIGTERM, the owner's exit or the end of stdin; 2 on a usage error; 3 if a server
     /// did not become ready; 4 if a server died.
     Serve(ServeArgs),
+    /// Run a pooling W3C WebDriver endpoint in front of warm browser sessions.
+    ///
+    /// Binds 127.0.0.1:0, starts the driver(s) and --pool warm sessions, then prints the harness
+    /// v1 handshake on stdout: {"harness":1,"pid":PID,"listening":{"webdriver":"http://127.0.0.1:PORT"}}
+    /// (so `Server::new("harness").args(["webdriver"])` can start it), and serves until SIGINT or
+    /// SIGTERM. POST /session leases a warm session (or opens a fresh one when the request asks
+    /// for what the warm ones lack), DELETE /session/{id} resets it and puts it back, every other
+    /// command is forwarded unchanged. WebDriver BiDi (webSocketUrl) is not proxied. Exit status:
+    /// 0 after a signal-initiated shutdown; 2 on a usage error; 3 if it did not start; 4 if the
+    /// chromedriver every session runs on died.
+    Webdriver(WebdriverArgs),
     /// Show the harness at work: 4 fixtures-app instances and 4 headless Chrome sessions in parallel.
     ///
     /// Installs Chromium and chromedriver with apt-get when they are missing and this runs as root
@@ -93,6 +104,60 @@ pub(crate) struct StackArgs {
     /// The working directory of server NAME: NAME=DIR (it must exist).
     #[arg(long = "cwd", value_name = "NAME=DIR")]
     pub(crate) cwd: Vec<String>,
+
+    /// With --browser: serve WEBDRIVER_URL from a pooling endpoint in front of N warm sessions
+    /// (1 to 64), also exported as HARNESS_WEBDRIVER_POOL; see `harness webdriver --help`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) pool: Option<u16>,
+
+    /// With --pool: how leases of a warm session are kept apart.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "reset|context",
+        default_value = "reset"
+    )]
+    pub(crate) isolation: IsolationArg,
+}
+
+/// `--isolation`: how leases of one warm session are kept apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum IsolationArg {
+    /// The session is reset between leases (one window, about:blank, its data cleared).
+    Reset,
+    /// Each lease gets a new browser context.
+    Context,
+}
+
+/// `harness webdriver`.
+#[derive(Debug, Args)]
+pub(crate) struct WebdriverArgs {
+    /// The browser of every session (default: HARNESS_BROWSER, else chrome).
+    #[arg(long, value_name = "chrome|firefox")]
+    pub(crate) browser: Option<String>,
+
+    /// How many warm sessions to keep (1 to 64).
+    #[arg(long, value_name = "N", default_value = "2", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) pool: u16,
+
+    /// How leases of a warm session are kept apart.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "reset|context",
+        default_value = "reset"
+    )]
+    pub(crate) isolation: IsolationArg,
+
+    /// Seconds POST /session waits for a free warm session before it fails naming --pool (also
+    /// the bound of a probe and of a reset); at most a year.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, allow_negative_numbers = true)]
+    pub(crate) lease_timeout: Duration,
+
+    /// Seconds a lease may go without a request before its session is reclaimed (reset and put
+    /// back; its id becomes invalid); at most a year.
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = seconds, allow_negative_numbers = true)]
+    pub(crate) idle_timeout: Duration,
 }
 
 /// `harness run`.

@@ -19,6 +19,36 @@
 //! logs to stderr with a `[NAME]` prefix; without it, the last 40 lines of each server's stdout and
 //! stderr are shown only when something failed. `HARNESS_LOG=1` streams them too.
 //!
+//! `--pool N` (1 to 64, with `--browser`) serves `WEBDRIVER_URL` from a pooling endpoint (below)
+//! run inside `harness` instead of a bare driver, exported as `HARNESS_WEBDRIVER_POOL` too (and as
+//! `serve`'s `webdriver_url`); `--isolation reset|context` as for `harness webdriver`.
+//!
+//! `harness webdriver [--browser chrome|firefox] [--pool N] [--isolation reset|context]
+//! [--lease-timeout SECS] [--idle-timeout SECS]` runs only the pooling W3C WebDriver endpoint: it
+//! binds `127.0.0.1:0`, starts the driver (one chromedriver; one geckodriver per Firefox session)
+//! and N warm sessions (default 2) of the library's kind (headless, `--no-sandbox` as root, a
+//! temporary profile each), prints the v1 handshake
+//! `{"harness":1,"pid":PID,"listening":{"webdriver":"http://127.0.0.1:PORT"}}` (so it starts as a
+//! library `Server`), and serves until SIGINT or SIGTERM. The browser defaults to
+//! `HARNESS_BROWSER`, else Chrome.
+//!
+//! - `POST /session` leases an idle warm session (probed first: a crashed browser is replaced,
+//!   never handed out) when the request asks for nothing the warm sessions lack: browserName (if
+//!   any) the pool's, `pageLoadStrategy` normal, browser arguments only from `--headless`,
+//!   `--headless=new`, `--no-sandbox`, `--disable-gpu`, `--disable-dev-shm-usage`,
+//!   `--window-size=1280,800`, `-headless`, no extensions. `timeouts` are applied to the lease
+//!   (and reset to the W3C defaults after it). Any other request gets a fresh one-off session
+//!   with its capabilities merged over the library's defaults, deleted for real at its end, or a
+//!   `session not created` error saying why. When every warm session is leased, the request
+//!   waits up to `--lease-timeout` (30 s), then fails naming `--pool`.
+//! - `DELETE /session/{id}` answers at once; the session is reset in the background and goes
+//!   back to the pool (a failed reset discards and replaces it).
+//! - Everything else under `/session/{id}/` is forwarded unchanged to the driver. Lease ids are
+//!   the endpoint's own: a stale one gets `invalid session id`, never another lease's browser. A
+//!   lease with no request for `--idle-timeout` (300 s) is reclaimed and its id invalidated.
+//! - WebDriver BiDi is not proxied: `webSocketUrl` is stripped from requests and answers.
+//! - Its drivers and browsers die with it, even when it is SIGKILLed.
+//!
 //! `harness demo` shows both at work on this repository's fixtures-app: 4 servers and 4 headless
 //! Chrome sessions in parallel, installing Chromium with apt-get first if it is missing and it may
 //! (as root or with passwordless sudo). It exits 0 only when every check passed.
@@ -29,7 +59,8 @@
 //! gives `http://127.0.0.1:8080/app/`), `NAME_PORT` and `NAME_PID` (its process; on Unix the leader
 //! of its process group), NAME upper-cased with `-` turned into `_` (`--server web-api=...` gives
 //! `WEB_API_URL`); with `--browser`, `WEBDRIVER_URL`, without a trailing `/`
-//! (`http://127.0.0.1:9515`), as stock clients like Selenium expect. A server whose variables
+//! (`http://127.0.0.1:9515`), as stock clients like Selenium expect; with `--pool`, the
+//! endpoint's URL, in `HARNESS_WEBDRIVER_POOL` too. A server whose variables
 //! would clash with `WEBDRIVER_URL` or `harness`'s own `HARNESS_*` settings (`--server
 //! webdriver=...`, `--server harness-log=...`) is refused as a usage error.
 //!
@@ -106,6 +137,7 @@ mod signals;
 mod stack;
 mod test_command;
 mod usage;
+mod webdriver;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -155,6 +187,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Serve(args) => serve::serve(args).await,
+            Command::Webdriver(args) => webdriver::command(args).await,
             Command::Demo => demo::demo().await,
         }
     });

@@ -16,6 +16,8 @@ pub(crate) struct Plan {
     pub(crate) servers: Vec<Named>,
     /// The browser whose driver to start.
     pub(crate) browser: Option<Browser>,
+    /// With `--pool`: the pooling WebDriver endpoint to run instead of a bare driver.
+    pub(crate) pool: Option<super::webdriver::Options>,
 }
 
 /// One server and the prefix of the variables that tell the test command about it.
@@ -107,7 +109,29 @@ impl Plan {
         }
 
         let browser = args.browser.as_deref().map(check_browser).transpose()?;
-        Ok(Self { servers, browser })
+        let pool = match (browser, args.pool) {
+            (Some(browser), Some(size)) => Some(super::webdriver::Options {
+                browser,
+                pool: usize::from(size),
+                isolation: args.isolation.into(),
+                lease_timeout: super::webdriver::LEASE_TIMEOUT,
+                idle_timeout: super::webdriver::IDLE_TIMEOUT,
+                start_timeout: args.ready_timeout,
+            }),
+            (None, Some(_)) => {
+                return Err(UsageError::Clap {
+                    message: "--pool needs --browser chrome|firefox: the pool's warm sessions \
+                              are sessions of that browser"
+                        .into(),
+                });
+            }
+            (_, None) => None,
+        };
+        Ok(Self {
+            servers,
+            browser,
+            pool,
+        })
     }
 }
 
@@ -127,7 +151,7 @@ fn ready_rule(name: &str, value: &str) -> Result<Ready, UsageError> {
 }
 
 /// Parses the browser and finds its driver and binary now, so a missing one is a usage error.
-fn check_browser(given: &str) -> Result<Browser, UsageError> {
+pub(crate) fn check_browser(given: &str) -> Result<Browser, UsageError> {
     let fail = |error| UsageError::Browser {
         given: given.to_owned(),
         error: Box::new(error),

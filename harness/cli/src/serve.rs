@@ -59,10 +59,13 @@ impl<'a> Announcement<'a> {
                     (s.handle.name(), endpoint)
                 })
                 .collect(),
-            webdriver_url: running
-                .driver
-                .as_ref()
-                .map(|d| stack::webdriver_url(d.url())),
+            webdriver_url: match &running.endpoint {
+                Some(endpoint) => Some(endpoint.url()),
+                None => running
+                    .driver
+                    .as_ref()
+                    .map(|d| stack::webdriver_url(d.url())),
+            },
         }
     }
 }

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use super::plan::Plan;
 use super::signals::{Signals, Stop};
+use super::webdriver::Endpoint;
 use harness::logs::Stream;
 use harness::{Driver, Error, Exit, ServerHandle};
 
@@ -30,8 +31,10 @@ pub(crate) struct Started {
 pub(crate) struct Running {
     /// The servers, in the order given.
     pub(crate) servers: Vec<Started>,
-    /// The browser driver, with `--browser`.
+    /// The browser driver, with `--browser` (without `--pool`).
     pub(crate) driver: Option<Driver>,
+    /// The pooling WebDriver endpoint, with `--browser` and `--pool`.
+    pub(crate) endpoint: Option<Endpoint>,
 }
 
 /// Why [`start`] gave up.
@@ -72,12 +75,19 @@ pub(crate) async fn start(plan: Plan, signals: &mut Signals) -> Result<Running, 
             }
         });
     }
-    if let Some(browser) = plan.browser {
-        tasks.spawn(async move { Launched::Driver(browser, Driver::start(browser).await) });
+    match (plan.pool, plan.browser) {
+        (Some(options), _) => {
+            tasks.spawn(async move { Launched::Pool(Endpoint::start(&options).await) });
+        }
+        (None, Some(browser)) => {
+            tasks.spawn(async move { Launched::Driver(browser, Driver::start(browser).await) });
+        }
+        (None, None) => {}
     }
 
     let mut servers: Vec<(usize, Started)> = Vec::new();
     let mut driver = None;
+    let mut endpoint = None;
     let mut failed = false;
     loop {
         let joined = tokio::select! {
@@ -110,6 +120,11 @@ pub(crate) async fn start(plan: Plan, signals: &mut Signals) -> Result<Running, 
                 failed = true;
                 say!("harness: error: the {browser} driver did not become ready: {error:?}");
             }
+            Ok(Launched::Pool(Ok(started))) => endpoint = Some(started),
+            Ok(Launched::Pool(Err(error))) => {
+                failed = true;
+                say!("harness: error: the pooling WebDriver endpoint did not start: {error}");
+            }
             Err(panic) => {
                 failed = true;
                 say!("harness: error: starting a server panicked: {panic}");
@@ -117,12 +132,16 @@ pub(crate) async fn start(plan: Plan, signals: &mut Signals) -> Result<Running, 
         }
     }
     if failed {
+        if let Some(endpoint) = endpoint {
+            endpoint.stop().await;
+        }
         return Err(StartError::NotReady);
     }
     servers.sort_by_key(|(index, _)| *index);
     Ok(Running {
         servers: servers.into_iter().map(|(_, started)| started).collect(),
         driver,
+        endpoint,
     })
 }
 
@@ -135,6 +154,7 @@ enum Launched {
         result: Result<ServerHandle, Error>,
     },
     Driver(harness::Browser, Result<Driver, Error>),
+    Pool(Result<Endpoint, super::webdriver::StartError>),
 }
 
 impl Running {
@@ -150,15 +170,21 @@ impl Running {
         if let Some(driver) = &self.driver {
             env.push(("WEBDRIVER_URL".into(), webdriver_url(driver.url())));
         }
+        if let Some(endpoint) = &self.endpoint {
+            env.push(("WEBDRIVER_URL".into(), endpoint.url()));
+            env.push(("HARNESS_WEBDRIVER_POOL".into(), endpoint.url()));
+        }
         env
     }
 
-    /// Every process to watch: the servers, then the driver's.
+    /// Every process to watch: the servers, then the driver's (a pooling endpoint's
+    /// chromedriver).
     pub(crate) fn handles(&self) -> impl Iterator<Item = &ServerHandle> {
         self.servers
             .iter()
             .map(|s| &s.handle)
             .chain(self.driver.as_ref().and_then(Driver::process))
+            .chain(self.endpoint.as_ref().and_then(Endpoint::driver))
     }
 
     /// Waits until one of the watched processes not in `dead` exits; returns its index in
@@ -237,6 +263,12 @@ impl Running {
         }
         if let Some(driver) = self.driver {
             tasks.spawn(async move { ("driver".to_owned(), driver.stop().await) });
+        }
+        if let Some(endpoint) = self.endpoint {
+            tasks.spawn(async move {
+                endpoint.stop().await;
+                ("webdriver endpoint".to_owned(), Ok(()))
+            });
         }
         loop {
             tokio::select! {

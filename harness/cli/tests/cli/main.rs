@@ -21,3 +21,4 @@ mod scale;
 mod serve;
 mod serve_files;
 mod support;
+mod webdriver;
