@@ -76,7 +76,7 @@ print('SELENIUM-OK', flush=True)";
 /// makes it; when it is missing, this makes it the same way (PyPI, once per target folder), so
 /// the README's `cargo test --workspace` works on a fresh machine. Built in a folder of its own
 /// and renamed into place, so a half-made venv is never used.
-fn selenium_python() -> std::path::PathBuf {
+pub(crate) fn selenium_python() -> std::path::PathBuf {
     use std::process::Command;
     // This package is `harness/cli/`: the workspace root is two levels up.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

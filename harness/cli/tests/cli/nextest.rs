@@ -31,15 +31,24 @@ fn workspace_root() -> PathBuf {
 fn nextest(marker: &str, filter: &str) -> Child {
     let (key, value) = marker.split_once('=').expect("KEY=VALUE");
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.args(["nextest", "run", "--no-fail-fast", "-p", "e2e", "-E", filter])
-        .current_dir(workspace_root())
-        .env(key, value)
-        .env_remove("HARNESS_NEXTEST_STACK")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "nextest",
+        "run",
+        "--no-fail-fast",
+        "-p",
+        "e2e",
+        "-E",
+        filter,
+    ])
+    .current_dir(workspace_root())
+    .env(key, value)
+    .env_remove("HARNESS_NEXTEST_STACK")
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    cmd.spawn().expect("cargo nextest runs (install it: `cargo install cargo-nextest`)")
+    cmd.spawn()
+        .expect("cargo nextest runs (install it: `cargo install cargo-nextest`)")
 }
 
 /// Waits for `child` to exit, at most `limit`; kills it on the way out otherwise.
@@ -94,7 +103,10 @@ fn assert_nothing_left(marker: &str, what: &str) {
 #[test]
 fn a_nextest_run_shares_one_stack_and_leaves_nothing() {
     let marker = format!("HARNESS_NEXTEST_MARK={}", unique());
-    let run = nextest(&marker, "test(=pages::navigation_and_page_title) | test(=pages::whoami_is_this_suites_own_server)");
+    let run = nextest(
+        &marker,
+        "test(=pages::navigation_and_page_title) | test(=pages::whoami_is_this_suites_own_server)",
+    );
     let (status, out) = finish(run, RUN_LIMIT);
     assert!(status.success(), "the run passed: {out}");
     assert!(out.contains("harness-stack"), "the setup script ran: {out}");
@@ -126,9 +138,13 @@ fn sigkilling_nextest_leaves_nothing() {
         .map(|(pid, _)| *pid)
         .unwrap_or_else(|| panic!("cargo-nextest is among {seen:?}"));
     let pid = rustix::process::Pid::from_raw(nextest_pid as i32).expect("a pid");
-    rustix::process::kill_process(pid, rustix::process::Signal::KILL).expect("SIGKILL cargo-nextest");
+    rustix::process::kill_process(pid, rustix::process::Signal::KILL)
+        .expect("SIGKILL cargo-nextest");
     // nextest's own test processes are its children and die by their own tie to it; the stack
     // was detached from nextest's group and must notice on its own.
     let (_status, _out) = finish(run, Duration::from_secs(60));
-    assert_nothing_left(&marker, &format!("after SIGKILL of cargo-nextest (had {seen:?})"));
+    assert_nothing_left(
+        &marker,
+        &format!("after SIGKILL of cargo-nextest (had {seen:?})"),
+    );
 }
