@@ -29,8 +29,14 @@ fn workspace_root() -> PathBuf {
 /// `cargo nextest run -p e2e -E FILTER` with `marker` in its environment, in its own process
 /// group (so the test can signal nextest as a terminal would, without signalling itself).
 fn nextest(marker: &str, filter: &str) -> Child {
+    nextest_with(marker, filter, &[])
+}
+
+/// [`nextest`] with extra variables.
+fn nextest_with(marker: &str, filter: &str, vars: &[(&str, String)]) -> Child {
     let (key, value) = marker.split_once('=').expect("KEY=VALUE");
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.envs(vars.iter().map(|(k, v)| (k, v)));
     cmd.args([
         "nextest",
         "run",
@@ -103,13 +109,49 @@ fn assert_nothing_left(marker: &str, what: &str) {
 #[test]
 fn a_nextest_run_shares_one_stack_and_leaves_nothing() {
     let marker = format!("HARNESS_NEXTEST_MARK={}", unique());
-    let run = nextest(
+    // The driver, behind a wrapper that counts its starts: the tests lease from the stack's one
+    // driver, never start their own.
+    let browser = harness::Browser::from_env().expect("HARNESS_BROWSER names a browser");
+    let real = harness::__cli::find_driver(browser).expect("the driver is installed");
+    let dir = tempfile::tempdir().unwrap();
+    let starts = dir.path().join("starts");
+    let wrapper = dir.path().join("driver");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho start >> '{}'\nexec '{}' \"$@\"\n",
+            starts.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let driver_var = match browser {
+        harness::Browser::Chrome => "CHROMEDRIVER",
+        harness::Browser::Firefox => "GECKODRIVER",
+    };
+    let three_tests = "test(=pages::navigation_and_page_title) | test(=pages::whoami_is_this_suites_own_server) | test(=login::wrong_password_is_refused)";
+    let run = nextest_with(
         &marker,
-        "test(=pages::navigation_and_page_title) | test(=pages::whoami_is_this_suites_own_server)",
+        three_tests,
+        &[
+            (driver_var, wrapper.display().to_string()),
+            ("HARNESS_NEXTEST_POOL", "1".to_owned()),
+        ],
     );
     let (status, out) = finish(run, RUN_LIMIT);
     assert!(status.success(), "the run passed: {out}");
     assert!(out.contains("harness-stack"), "the setup script ran: {out}");
+    let started = std::fs::read_to_string(&starts).unwrap_or_default();
+    assert_eq!(
+        started.lines().count(),
+        1,
+        "three test processes, one driver (the stack's pool of one): {out}"
+    );
     assert_nothing_left(&marker, "after the run ended");
 }
 
