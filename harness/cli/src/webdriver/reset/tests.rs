@@ -1,0 +1,176 @@
+//! The reset against real browsers: a lease writes every kind of storage on two origins (B
+//! reached only through an iframe from A, then only through a link), and after the reset the
+//! next lease sees none of it.
+
+mod rig;
+
+use std::time::Duration;
+
+use harness::Browser;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::{Cleaner, Isolation};
+use rig::{Rig, Wd, deadline, with_query};
+
+/// What `/storage/read` finds on `origin` in a clean browser.
+fn clean(origin: &Url) -> Value {
+    json!({
+        "origin": origin.origin().ascii_serialization(),
+        "requestCookies": "",
+        "documentCookie": "",
+        "localStorage": {},
+        "sessionStorage": {},
+        "indexedDB": [],
+        "caches": [],
+        "serviceWorkers": [],
+    })
+}
+
+/// Writes every store on `origin` by going there.
+async fn write_directly(wd: &Wd, origin: &Url) {
+    wd.goto(&origin.join("storage/write").unwrap()).await;
+    assert_eq!(wd.storage_done().await, "written", "on {origin}");
+}
+
+/// Writes every store on `b` from an iframe in a page of `a`.
+async fn write_through_frame(wd: &Wd, a: &Url, b: &Url) {
+    let write = b.join("storage/write").unwrap();
+    wd.goto(&with_query(a, "storage/frame", "src", &write))
+        .await;
+    assert_eq!(wd.storage_done().await, "written", "in {b}'s iframe");
+}
+
+/// Writes every store on `b` by following a link from a page of `a`.
+async fn write_through_link(wd: &Wd, a: &Url, b: &Url) {
+    let write = b.join("storage/write").unwrap();
+    wd.goto(&with_query(a, "storage/link", "to", &write)).await;
+    wd.click("#link").await;
+    assert_eq!(wd.storage_done().await, "written", "after the link to {b}");
+}
+
+/// Checks what a reset promises that classic WebDriver can see: one window, the current one, at
+/// `about:blank`, 1280×800, no alert.
+async fn assert_fresh_window(wd: &Wd) {
+    let handles = wd.get("window/handles").await;
+    let current = wd.get("window").await;
+    assert_eq!(handles, json!([current]), "one window, the current one");
+    assert_eq!(wd.get("url").await, "about:blank");
+    let rect = wd.get("window/rect").await;
+    assert_eq!(
+        (&rect["width"], &rect["height"]),
+        (&json!(1280), &json!(800))
+    );
+    let alert = wd.send(reqwest::Method::GET, "alert/text", None).await;
+    assert!(
+        alert
+            .as_ref()
+            .is_err_and(|e| e.starts_with("no such alert")),
+        "{alert:?}"
+    );
+}
+
+/// Resets, checks the window, then that neither origin shows anything of the last lease.
+async fn reset_and_assert_clean(rig: &Rig, cleaner: &mut Cleaner) {
+    cleaner
+        .reset(&rig.target, deadline())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_fresh_window(&rig.wd).await;
+    for origin in [&rig.a, &rig.b] {
+        assert_eq!(rig.wd.read(origin).await, clean(origin), "on {origin}");
+    }
+}
+
+/// The whole story on `browser` with `isolation`.
+async fn nothing_of_the_last_lease_is_visible(browser: Browser, isolation: Isolation) {
+    let rig = Rig::start(browser, isolation).await;
+    let mut cleaner = Cleaner::attach(&rig.target, isolation, deadline())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let wd = &rig.wd;
+    assert_fresh_window(wd).await;
+
+    // Lease 1: A directly, B only inside an iframe of A (same site, another port: cross-origin).
+    write_directly(wd, &rig.a).await;
+    write_through_frame(wd, &rig.a, &rig.b).await;
+    let dirty = wd.read(&rig.a).await;
+    assert_ne!(
+        dirty,
+        clean(&rig.a),
+        "the lease's writes are visible in the lease"
+    );
+    assert_eq!(
+        dirty["localStorage"]["harness"],
+        rig.a.origin().ascii_serialization()
+    );
+    // A second window, which the reset must close.
+    wd.post("window/new", json!({ "type": "tab" })).await;
+    reset_and_assert_clean(&rig, &mut cleaner).await;
+
+    // Lease 2 (after the reads' lease was reset): B only through a link from A.
+    cleaner
+        .reset(&rig.target, deadline())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    write_through_link(wd, &rig.a, &rig.b).await;
+    reset_and_assert_clean(&rig, &mut cleaner).await;
+    rig.close().await;
+}
+
+#[tokio::test]
+async fn chrome_reset_leaves_nothing_of_the_last_lease() {
+    nothing_of_the_last_lease_is_visible(Browser::Chrome, Isolation::Reset).await;
+}
+
+#[tokio::test]
+async fn chrome_context_leaves_nothing_of_the_last_lease() {
+    nothing_of_the_last_lease_is_visible(Browser::Chrome, Isolation::Context).await;
+}
+
+#[tokio::test]
+async fn firefox_reset_leaves_nothing_of_the_last_lease() {
+    nothing_of_the_last_lease_is_visible(Browser::Firefox, Isolation::Reset).await;
+}
+
+#[tokio::test]
+async fn firefox_context_leaves_nothing_of_the_last_lease() {
+    nothing_of_the_last_lease_is_visible(Browser::Firefox, Isolation::Context).await;
+}
+
+/// Median reset time on `browser` with `isolation` after leases that touched two origins (A
+/// directly, B in an iframe), over `rounds` leases.
+async fn median_reset(browser: Browser, isolation: Isolation, rounds: usize) -> Duration {
+    let rig = Rig::start(browser, isolation).await;
+    let mut cleaner = Cleaner::attach(&rig.target, isolation, deadline())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        write_directly(&rig.wd, &rig.a).await;
+        write_through_frame(&rig.wd, &rig.a, &rig.b).await;
+        let started = std::time::Instant::now();
+        cleaner
+            .reset(&rig.target, deadline())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        times.push(started.elapsed());
+    }
+    rig.close().await;
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// `cargo test -p harness-e2e-cli --bin harness reset_times -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "a measurement: run it on its own"]
+async fn reset_times() {
+    for (browser, isolation) in [
+        (Browser::Chrome, Isolation::Reset),
+        (Browser::Chrome, Isolation::Context),
+        (Browser::Firefox, Isolation::Reset),
+    ] {
+        let median = median_reset(browser, isolation, 20).await;
+        println!("{browser} {isolation:?}: median reset {median:?} over 20 leases of 2 origins");
+    }
+}
