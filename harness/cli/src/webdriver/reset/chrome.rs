@@ -13,13 +13,13 @@ use futures_util::future::try_join_all;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::classic::Classic;
+use super::classic::{Classic, WINDOW_SIZE};
 use super::wsrpc::RpcClient;
 use super::{Isolation, ResetError, Target};
 use record::Seen;
 
 /// What `Storage.clearDataForOrigin` clears.
-const STORAGE_TYPES: &str = "all";
+const STORAGE_TYPES: &str = "file_systems,indexeddb,local_storage,websql,service_workers,cache_storage,shared_storage,storage_buckets";
 
 /// One warm Chrome session's DevTools connection and what it recorded.
 #[derive(Debug)]
@@ -106,33 +106,43 @@ impl ChromeCleaner {
         };
         let mut params = json!({ "url": "about:blank" });
         if let Some(context) = &context {
+            // A new context's tab opens a window of its own, which would not come up at the
+            // browser's `--window-size` (a default-context tab does; sizing one is refused).
+            let (width, height) = WINDOW_SIZE;
             params["browserContextId"] = json!(context);
+            params["width"] = json!(width);
+            params["height"] = json!(height);
         }
         let created = self
             .rpc
             .call("Target.createTarget", params, None, deadline)
             .await?;
         let tab = string(&created, "targetId", "Target.createTarget")?;
-        // chromedriver's window handle is the DevTools target id.
-        classic.switch_to(&tab, deadline).await?;
-        self.close_pages_but(&tab, deadline).await?;
-        if let Some(old) = std::mem::replace(&mut self.context, context) {
-            self.rpc
-                .call(
-                    "Target.disposeBrowserContext",
-                    json!({ "browserContextId": old }),
-                    None,
-                    deadline,
-                )
-                .await?;
-            lock(&self.seen).ours.remove(&old);
-        }
-        // Every page is closed, so nothing writes any more: what they reached is complete.
-        let origins = lock(&self.seen).take_origins(self.isolation);
-        let clear = self.clear(&tab, origins, deadline);
-        let (cleared, sized) = tokio::join!(clear, classic.ensure_window_size(deadline));
-        cleared?;
-        sized?;
+        // chromedriver's window handle is the DevTools target id. Switching (chromedriver
+        // connects to the tab) and closing the old tabs, then clearing, run side by side.
+        let switch = async {
+            classic.switch_to(&tab, deadline).await?;
+            classic.ensure_window_size(deadline).await
+        };
+        let clean = async {
+            self.close_pages_but(&tab, deadline).await?;
+            // Every page is closed, so nothing writes any more: what they reached is complete.
+            let origins = lock(&self.seen).take_origins(self.isolation);
+            if let Some(old) = std::mem::replace(&mut self.context, context) {
+                self.rpc
+                    .call(
+                        "Target.disposeBrowserContext",
+                        json!({ "browserContextId": old }),
+                        None,
+                        deadline,
+                    )
+                    .await?;
+            }
+            self.clear(&tab, origins, deadline).await
+        };
+        let (switched, cleaned) = tokio::join!(switch, clean);
+        switched?;
+        cleaned?;
         classic.expect_only(&tab, deadline).await
     }
 

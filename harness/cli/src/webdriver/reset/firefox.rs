@@ -110,8 +110,34 @@ impl FirefoxCleaner {
             )
             .await?;
         let tab = string(&created, "context", "browsingContext.create")?;
-        // A BiDi browsing context id is the classic window handle.
-        classic.switch_to(&tab, deadline).await?;
+        // Switching (a BiDi browsing context id is the classic window handle) and sizing, side by
+        // side with closing the rest.
+        let switch = async {
+            classic.switch_to(&tab, deadline).await?;
+            let (width, height) = WINDOW_SIZE;
+            let viewport = self.rpc.call(
+                "browsingContext.setViewport",
+                json!({ "context": tab, "viewport": { "width": width, "height": height } }),
+                None,
+                deadline,
+            );
+            let (viewport, window) = tokio::join!(viewport, classic.ensure_window_size(deadline));
+            viewport.and(window)
+        };
+        let (switched, closed) = tokio::join!(switch, self.close_all_but(&tab, old, deadline));
+        switched?;
+        closed?;
+        classic.expect_only(&tab, deadline).await
+    }
+
+    /// Removes user context `old` (which closes its windows) and closes every other window but
+    /// `keep`.
+    async fn close_all_but(
+        &self,
+        keep: &str,
+        old: Option<String>,
+        deadline: Instant,
+    ) -> Result<(), ResetError> {
         let tree = self
             .rpc
             .call(
@@ -125,39 +151,36 @@ impl FirefoxCleaner {
             .as_array()
             .into_iter()
             .flatten()
+            .filter(|c| {
+                c["context"] != keep && old.as_deref().is_none_or(|old| c["userContext"] != old)
+            })
             .filter_map(|c| c["context"].as_str())
-            .filter(|c| *c != tab)
             .collect();
-        try_join_all(others.iter().map(|context| {
+        let close = try_join_all(others.iter().map(|context| {
             self.rpc.call(
                 "browsingContext.close",
                 json!({ "context": context }),
                 None,
                 deadline,
             )
-        }))
-        .await?;
-        if let Some(old) = old {
-            self.rpc
-                .call(
-                    "browser.removeUserContext",
-                    json!({ "userContext": old }),
-                    None,
-                    deadline,
-                )
-                .await?;
-        }
-        let (width, height) = WINDOW_SIZE;
-        let viewport = self.rpc.call(
-            "browsingContext.setViewport",
-            json!({ "context": tab, "viewport": { "width": width, "height": height } }),
-            None,
-            deadline,
-        );
-        let (viewport, window) = tokio::join!(viewport, classic.ensure_window_size(deadline));
-        viewport?;
-        window?;
-        classic.expect_only(&tab, deadline).await
+        }));
+        let remove = async {
+            match &old {
+                Some(old) => self
+                    .rpc
+                    .call(
+                        "browser.removeUserContext",
+                        json!({ "userContext": old }),
+                        None,
+                        deadline,
+                    )
+                    .await
+                    .map(drop),
+                None => Ok(()),
+            }
+        };
+        let (closed, removed) = tokio::join!(close, remove);
+        closed.and(removed)
     }
 }
 

@@ -21,7 +21,8 @@ pub(super) struct Seen {
     sessions: HashMap<String, String>,
     /// Page targets that exist.
     live_pages: HashSet<String>,
-    /// The browser contexts the cleaner created (disposed at the end of their lease).
+    /// The browser contexts the cleaner created, disposed ones too (a closing page may still
+    /// report its URL after its context went): one id per lease.
     pub(super) ours: HashSet<String>,
 }
 
@@ -97,7 +98,11 @@ pub(super) fn handler(
                 }
             }
             "Target.targetCreated" | "Target.targetInfoChanged" => {
-                seen.record(info["url"].as_str(), info["browserContextId"].as_str());
+                // A target that is no longer attached is closing: its URL is old news (in
+                // Context mode, of a context already disposed).
+                if info["attached"] != false || event["method"] == "Target.targetCreated" {
+                    seen.record(info["url"].as_str(), info["browserContextId"].as_str());
+                }
                 if info["type"] == "page"
                     && let Some(id) = info["targetId"].as_str()
                 {
