@@ -49,6 +49,12 @@ async fn write_through_link(wd: &Wd, a: &Url, b: &Url) {
     assert_eq!(wd.storage_done().await, "written", "after the link to {b}");
 }
 
+/// Opens WebDriver's New Window and switches to it.
+async fn open_new_window(wd: &Wd) {
+    let opened = wd.post("window/new", json!({ "type": "window" })).await;
+    wd.post("window", json!({ "handle": opened["handle"] })).await;
+}
+
 /// Checks what a reset promises that classic WebDriver can see: one window, the current one, at
 /// `about:blank`, 1280×800, no alert.
 async fn assert_fresh_window(wd: &Wd) {
@@ -122,15 +128,21 @@ async fn nothing_of_the_last_lease_is_visible(browser: Browser, isolation: Isola
         .reset(&rig.target, deadline())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let opened = wd.post("window/new", json!({ "type": "window" })).await;
-    wd.post("window", json!({ "handle": opened["handle"] }))
-        .await;
+    open_new_window(wd).await;
     let write = rig.b.join("storage/write").unwrap();
     wd.goto(&with_query(&rig.a, "storage/redirect", "to", &write))
         .await;
     assert_eq!(wd.storage_done().await, "written", "after the redirect");
     match browser {
-        Browser::Chrome => reset_and_assert_clean(&rig, &mut cleaner).await,
+        Browser::Chrome => {
+            reset_and_assert_clean(&rig, &mut cleaner).await;
+            // In Context mode the new lease's own context never saw the default one: a New
+            // Window there must find it clean too.
+            open_new_window(wd).await;
+            for origin in [&rig.a, &rig.b] {
+                assert_eq!(wd.read(origin).await, clean(origin), "New Window, {origin}");
+            }
+        }
         // BiDi cannot clear the default user context: such a session must be replaced.
         Browser::Firefox => {
             let refused = cleaner.reset(&rig.target, deadline()).await;
