@@ -52,7 +52,8 @@ async fn write_through_link(wd: &Wd, a: &Url, b: &Url) {
 /// Opens WebDriver's New Window and switches to it.
 async fn open_new_window(wd: &Wd) {
     let opened = wd.post("window/new", json!({ "type": "window" })).await;
-    wd.post("window", json!({ "handle": opened["handle"] })).await;
+    wd.post("window", json!({ "handle": opened["handle"] }))
+        .await;
 }
 
 /// Checks what a reset promises that classic WebDriver can see: one window, the current one, at
@@ -223,4 +224,27 @@ async fn reset_time_chrome_context() {
 #[ignore = "a measurement: run it on its own"]
 async fn reset_time_firefox() {
     print_median_reset(Browser::Firefox, Isolation::Reset).await;
+}
+
+/// A lease that ends with an alert open in its window: the reset still succeeds, and the next
+/// lease finds no alert.
+#[tokio::test]
+async fn chrome_reset_leaves_no_alert() {
+    let rig = Rig::start(Browser::Chrome, Isolation::Reset).await;
+    let mut cleaner = Cleaner::attach(&rig.target, Isolation::Reset, deadline())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    rig.wd.goto(&rig.a.join("hello").unwrap()).await;
+    let script = json!({ "script": "alert('left open'); return 1;", "args": [] });
+    let _ = rig
+        .wd
+        .send(reqwest::Method::POST, "execute/sync", Some(script))
+        .await;
+    assert_eq!(rig.wd.get("alert/text").await, "left open");
+    cleaner
+        .reset(&rig.target, deadline())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_fresh_window(&rig.wd).await;
+    rig.close().await;
 }
