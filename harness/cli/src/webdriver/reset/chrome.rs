@@ -120,10 +120,7 @@ impl ChromeCleaner {
         let tab = string(&created, "targetId", "Target.createTarget")?;
         // chromedriver's window handle is the DevTools target id. Switching (chromedriver
         // connects to the tab) and closing the old tabs, then clearing, run side by side.
-        let switch = async {
-            classic.switch_to(&tab, deadline).await?;
-            classic.ensure_window_size(deadline).await
-        };
+        let switch = classic.switch_to(&tab, deadline);
         let clean = async {
             self.close_pages_but(&tab, deadline).await?;
             // Every page is closed, so nothing writes any more: what they reached is complete.
@@ -143,7 +140,11 @@ impl ChromeCleaner {
         let (switched, cleaned) = tokio::join!(switch, clean);
         switched?;
         cleaned?;
-        classic.expect_only(&tab, deadline).await
+        let (sized, only) = tokio::join!(
+            classic.ensure_window_size(deadline),
+            classic.expect_only(&tab, deadline)
+        );
+        sized.and(only)
     }
 
     /// Closes every page target but `keep`, and waits until each is destroyed.
