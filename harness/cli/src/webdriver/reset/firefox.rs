@@ -156,13 +156,21 @@ impl FirefoxCleaner {
             })
             .filter_map(|c| c["context"].as_str())
             .collect();
-        let close = try_join_all(others.iter().map(|context| {
-            self.rpc.call(
-                "browsingContext.close",
-                json!({ "context": context }),
-                None,
-                deadline,
-            )
+        let close = try_join_all(others.iter().map(|context| async move {
+            let closed = self
+                .rpc
+                .call(
+                    "browsingContext.close",
+                    json!({ "context": context }),
+                    None,
+                    deadline,
+                )
+                .await;
+            match closed {
+                // It closed itself in between: gone all the same.
+                Err(ResetError(why)) if why.contains("no such frame") => Ok(Value::Null),
+                other => other,
+            }
         }));
         let remove = async {
             match &old {
