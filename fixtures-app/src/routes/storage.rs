@@ -4,9 +4,10 @@
 //! - `/storage/write` sets cookies (one by `Set-Cookie`, HttpOnly, one by script), localStorage,
 //!   sessionStorage, an IndexedDB record, a Cache Storage entry and a service worker
 //!   (`/storage/sw.js`), then shows `written` in `#status`; `window.storageDone` resolves with the
-//!   same text (or `failed: ...`), and in an iframe the page posts it to its parent.
+//!   same text (or `failed: STORE: ERROR`), and in an iframe the page posts it to its parent.
 //! - `/storage/read` shows what it finds as JSON in `#result` (`window.storageDone` resolves
-//!   with that text): every store is empty in a clean browser.
+//!   with that text, which in an iframe it also posts to its parent): every store is empty in a
+//!   clean browser. In a cross-site iframe it reads that site's partitioned storage.
 //! - `/storage/frame?src=URL` embeds `URL` in an iframe; `window.storageDone` resolves with what
 //!   the frame posts.
 //! - `/storage/link?to=URL` links to `URL` (`#link`).
@@ -24,11 +25,15 @@ use crate::state::AppState;
 
 /// The script `/storage/write` runs.
 const WRITE_SCRIPT: &str = r#"
+var step = "cookie";
 window.storageDone = (async function () {
   var origin = location.origin;
   document.cookie = "harness_js=" + encodeURIComponent(origin) + "; path=/; SameSite=Lax";
+  step = "localStorage";
   localStorage.setItem("harness", origin);
+  step = "sessionStorage";
   sessionStorage.setItem("harness", origin);
+  step = "IndexedDB";
   await new Promise(function (resolve, reject) {
     var open = indexedDB.open("harness", 1);
     open.onupgradeneeded = function () { open.result.createObjectStore("items"); };
@@ -41,13 +46,15 @@ window.storageDone = (async function () {
       tx.onerror = function () { reject(tx.error); };
     };
   });
+  step = "Cache Storage";
   var cache = await caches.open("harness");
   await cache.put("/storage/cached", new Response("written by " + origin));
+  step = "service worker";
   await navigator.serviceWorker.register("/storage/sw.js", { scope: "/storage/" });
   await navigator.serviceWorker.ready;
   return "written";
 })().catch(function (error) {
-  return "failed: " + error;
+  return "failed: " + step + ": " + error;
 }).then(function (outcome) {
   document.getElementById("status").textContent = outcome;
   if (window.parent !== window) {
@@ -85,6 +92,9 @@ window.storageDone = (async function () {
 }).then(function (found) {
   var text = JSON.stringify(found);
   document.getElementById("result").textContent = text;
+  if (window.parent !== window) {
+    window.parent.postMessage({ harness: text }, "*");
+  }
   return text;
 });
 "#;
@@ -245,7 +255,12 @@ mod tests {
                 .body
                 .contains(r#"data-request-cookies="a=&quot;&lt;b&gt;&quot;""#)
         );
-        for store in ["indexedDB.databases", "caches.keys", "getRegistrations"] {
+        for store in [
+            "indexedDB.databases",
+            "caches.keys",
+            "getRegistrations",
+            "postMessage",
+        ] {
             assert!(reply.body.contains(store), "no {store}");
         }
         let bare = get(&state(), "/storage/read").await;

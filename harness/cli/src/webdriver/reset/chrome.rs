@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::classic::{Classic, WINDOW_SIZE};
 use super::wsrpc::RpcClient;
 use super::{Isolation, ResetError, Target};
-use record::Seen;
+use record::{Reached, Seen};
 
 /// What `Storage.clearDataForOrigin` clears: every store a page can write, cookies aside (they
 /// are per host and cleared browser-wide). Not `all`, which adds the shader cache and interest
@@ -126,7 +126,7 @@ impl ChromeCleaner {
         let clean = async {
             self.close_pages_but(&tab, deadline).await?;
             // Every page is closed, so nothing writes any more: what they reached is complete.
-            let origins = lock(&self.seen).take_origins(self.isolation);
+            let reached = lock(&self.seen).take(self.isolation);
             if let Some(old) = std::mem::replace(&mut self.context, context) {
                 self.rpc
                     .call(
@@ -137,7 +137,7 @@ impl ChromeCleaner {
                     )
                     .await?;
             }
-            self.clear(&tab, origins, deadline).await
+            self.clear(&tab, reached, deadline).await
         };
         let (switched, cleaned) = tokio::join!(switch, clean);
         switched?;
@@ -201,26 +201,26 @@ impl ChromeCleaner {
         }
     }
 
-    /// Clears every storage type of each of `origins` and every cookie, from a page of the
-    /// context they belong to: `tab` with [`Isolation::Reset`]; with [`Isolation::Context`] they
+    /// Clears every storage type of each origin and partitioned storage key `reached`, and every
+    /// cookie, from a page of the context they belong to: `tab` with [`Isolation::Reset`]; with [`Isolation::Context`] they
     /// were reached in the default context, so from a helper page there, closed afterwards.
     /// (`Storage.clearDataForOrigin` needs a page: on the browser target it is an internal error.)
     async fn clear(
         &mut self,
         tab: &str,
-        origins: Vec<String>,
+        reached: Reached,
         deadline: Instant,
     ) -> Result<(), ResetError> {
         // Cookies are per host, not per origin, and a redirect can set one without a page ever
         // showing its origin: in Reset mode the browser's every cookie goes (in Context mode the
         // disposed context took its own).
-        let cookies = self.isolation == Isolation::Reset || !origins.is_empty();
+        let cookies = self.isolation == Isolation::Reset || !reached.is_empty();
         if cookies {
             self.rpc
                 .call("Storage.clearCookies", json!({}), None, deadline)
                 .await?;
         }
-        if origins.is_empty() {
+        if reached.is_empty() {
             return Ok(());
         }
         let page = match self.isolation {
@@ -248,15 +248,25 @@ impl ChromeCleaner {
             )
             .await?;
         let session = string(&attached, "sessionId", "Target.attachToTarget")?;
-        try_join_all(origins.iter().map(|origin| {
+        let origins = reached.origins.iter().map(|origin| {
             self.rpc.call(
                 "Storage.clearDataForOrigin",
                 json!({ "origin": origin, "storageTypes": STORAGE_TYPES }),
                 Some(&session),
                 deadline,
             )
-        }))
-        .await?;
+        });
+        let keys = reached.storage_keys.iter().map(|key| {
+            self.rpc.call(
+                "Storage.clearDataForStorageKey",
+                json!({ "storageKey": key, "storageTypes": STORAGE_TYPES }),
+                Some(&session),
+                deadline,
+            )
+        });
+        let (origins, keys) = tokio::join!(try_join_all(origins), try_join_all(keys));
+        origins?;
+        keys?;
         if page != tab {
             self.close_pages_but(tab, deadline).await?;
         }

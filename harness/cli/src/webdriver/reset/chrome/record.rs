@@ -1,7 +1,8 @@
 //! The DevTools event handler that records every origin the browser reaches: each top-level
 //! frame and iframe navigation (`Page.frameNavigated` on every auto-attached page and frame
 //! target) and every target's URL (service workers, shared workers), with the browser context
-//! it happened in.
+//! it happened in; and the storage key of every frame whose storage is partitioned (a
+//! cross-site iframe's, kept under the top-level site: `Storage.clearDataForOrigin` leaves it).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,10 @@ pub(super) struct Seen {
     origins: BTreeSet<(String, String)>,
     /// The browser context of each attached DevTools session.
     sessions: HashMap<String, String>,
+    /// `(storage key, browser context)` of every frame with partitioned storage.
+    partitioned: BTreeSet<(String, String)>,
+    /// Every frame showing an http(s) document, by frame id.
+    frames: HashMap<String, Frame>,
     /// Page targets that exist.
     live_pages: HashSet<String>,
     /// The browser contexts the cleaner created, disposed ones too (a closing page may still
@@ -27,22 +32,80 @@ pub(super) struct Seen {
 }
 
 impl Seen {
-    /// The origins to clear, forgotten from now on: all of them for [`Isolation::Reset`], only
-    /// those reached outside the cleaner's own contexts for [`Isolation::Context`] (e.g. in a
-    /// window WebDriver's New Window opened in the default context).
-    pub(super) fn take_origins(&mut self, isolation: Isolation) -> Vec<String> {
-        let all = std::mem::take(&mut self.origins);
-        let wanted = all
-            .into_iter()
-            .filter(|(_, context)| isolation == Isolation::Reset || !self.ours.contains(context))
-            .map(|(origin, _)| origin);
-        let distinct: BTreeSet<String> = wanted.collect();
-        distinct.into_iter().collect()
+    /// What to clear, forgotten from now on: all of it for [`Isolation::Reset`], only what was
+    /// reached outside the cleaner's own contexts for [`Isolation::Context`] (e.g. in a window
+    /// WebDriver's New Window opened in the default context).
+    pub(super) fn take(&mut self, isolation: Isolation) -> Reached {
+        let wanted = |set: BTreeSet<(String, String)>| -> Vec<String> {
+            let distinct: BTreeSet<String> = set
+                .into_iter()
+                .filter(|(_, context)| {
+                    isolation == Isolation::Reset || !self.ours.contains(context)
+                })
+                .map(|(what, _)| what)
+                .collect();
+            distinct.into_iter().collect()
+        };
+        self.frames.clear();
+        Reached {
+            origins: wanted(std::mem::take(&mut self.origins)),
+            storage_keys: wanted(std::mem::take(&mut self.partitioned)),
+        }
     }
 
     /// Whether any of `targets` is still a live page.
     pub(super) fn any_live(&self, targets: &HashSet<String>) -> bool {
         targets.iter().any(|t| self.live_pages.contains(t))
+    }
+
+    /// Notes `frame` (`Page.frameNavigated`'s) in browser context `context`, and the storage key
+    /// of a frame of another site than its top-level frame: Chrome partitions its storage under
+    /// that site, as `ORIGIN/^0TOP_SITE` (`http://[::1]:4000/^0http://127.0.0.1`).
+    fn frame_navigated(&mut self, id: &str, frame: &Value, context: String) {
+        let origin = frame["securityOrigin"].as_str().and_then(http_origin);
+        let Some(origin) = origin else {
+            self.frames.remove(id);
+            return;
+        };
+        let host = Url::parse(&origin).ok();
+        let host = host
+            .as_ref()
+            .and_then(|u| Some((u.scheme().to_owned(), u.host_str()?.to_owned())));
+        let Some((scheme, host)) = host else {
+            return;
+        };
+        // The registrable domain (`example.com` for `a.example.com`); empty for an IP address.
+        let domain = frame["domainAndRegistry"]
+            .as_str()
+            .filter(|d| !d.is_empty());
+        let site = format!("{scheme}://{}", domain.unwrap_or(&host));
+        let parent = frame["parentId"].as_str().map(str::to_owned);
+        self.frames.insert(
+            id.to_owned(),
+            Frame {
+                site: site.clone(),
+                parent,
+            },
+        );
+        if let Some(top) = self.top_site(id)
+            && top != site
+        {
+            self.partitioned
+                .insert((format!("{origin}/^0{top}"), context));
+        }
+    }
+
+    /// The site of the top-level frame above frame `id`, when every frame up to it is known.
+    fn top_site(&self, id: &str) -> Option<String> {
+        let mut frame = self.frames.get(id)?;
+        // Bounded: a frame tree is no deeper than the number of frames known.
+        for _ in 0..=self.frames.len() {
+            match &frame.parent {
+                None => return Some(frame.site.clone()),
+                Some(parent) => frame = self.frames.get(parent)?,
+            }
+        }
+        None
     }
 
     fn record(&mut self, url: Option<&str>, context: Option<&str>) {
@@ -52,6 +115,31 @@ impl Seen {
         if let Some(origin) = http_origin(url) {
             self.origins.insert((origin, context.to_owned()));
         }
+    }
+}
+
+/// A frame showing an http(s) document.
+#[derive(Debug)]
+struct Frame {
+    /// `scheme://registrable-domain` (or the host, for an IP address).
+    site: String,
+    /// The frame it is in; `None` for a top-level frame.
+    parent: Option<String>,
+}
+
+/// What a lease reached, to clear.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Reached {
+    /// Origins (`http://127.0.0.1:4000`), for `Storage.clearDataForOrigin`.
+    pub(super) origins: Vec<String>,
+    /// Partitioned storage keys, for `Storage.clearDataForStorageKey`.
+    pub(super) storage_keys: Vec<String>,
+}
+
+impl Reached {
+    /// Whether there is nothing to clear.
+    pub(super) fn is_empty(&self) -> bool {
+        self.origins.is_empty() && self.storage_keys.is_empty()
     }
 }
 
@@ -124,6 +212,9 @@ pub(super) fn handler(
                 let frame = &params["frame"];
                 let origin = frame["securityOrigin"].as_str().or(frame["url"].as_str());
                 seen.record(origin, context.as_deref());
+                if let (Some(id), Some(context)) = (frame["id"].as_str(), context) {
+                    seen.frame_navigated(id, frame, context);
+                }
             }
             _ => {}
         }
@@ -161,13 +252,18 @@ mod tests {
         seen.ours.insert("lease".into());
         seen.record(Some("http://127.0.0.1:1/"), Some("lease"));
         seen.record(Some("http://127.0.0.1:2/"), Some("default"));
-        assert_eq!(
-            seen.take_origins(Isolation::Context),
-            ["http://127.0.0.1:2"]
-        );
-        assert!(seen.take_origins(Isolation::Reset).is_empty(), "forgotten");
+        seen.partitioned
+            .insert(("http://[::1]:3/^0http://127.0.0.1".into(), "lease".into()));
+        let reached = seen.take(Isolation::Context);
+        assert_eq!(reached.origins, ["http://127.0.0.1:2"]);
+        assert!(reached.storage_keys.is_empty());
+        assert!(seen.take(Isolation::Reset).is_empty(), "forgotten");
         seen.record(Some("http://127.0.0.1:1/"), Some("lease"));
         seen.record(Some("http://127.0.0.1:1/x"), Some("default"));
-        assert_eq!(seen.take_origins(Isolation::Reset), ["http://127.0.0.1:1"]);
+        seen.partitioned
+            .insert(("http://[::1]:3/^0http://127.0.0.1".into(), "default".into()));
+        let reached = seen.take(Isolation::Reset);
+        assert_eq!(reached.origins, ["http://127.0.0.1:1"]);
+        assert_eq!(reached.storage_keys, ["http://[::1]:3/^0http://127.0.0.1"]);
     }
 }

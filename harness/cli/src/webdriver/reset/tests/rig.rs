@@ -37,6 +37,11 @@ impl Rig {
     /// Starts the driver of `browser` and two fixtures-app servers, and opens a session with the
     /// library's capabilities plus what `isolation` requires.
     pub(super) async fn start(browser: Browser, isolation: Isolation) -> Rig {
+        Self::start_with_b_on(browser, isolation, "127.0.0.1").await
+    }
+
+    /// [`Rig::start`] with server B bound to `host` (`::1` makes B another site than A).
+    pub(super) async fn start_with_b_on(browser: Browser, isolation: Isolation, host: &str) -> Rig {
         let program = harness::__cli::find_driver(browser).unwrap_or_else(|e| panic!("{e}"));
         let binary = harness::__cli::find_binary(browser).unwrap_or_else(|e| panic!("{e}"));
         let app = || {
@@ -46,7 +51,7 @@ impl Rig {
         let (driver, a, b) = (
             harness::__cli::driver_server(browser, &program),
             app(),
-            app(),
+            app().args(["--host", host]),
         );
         let (driver, a, b) = tokio::join!(driver.spawn(), a.spawn(), b.spawn());
         let (driver, a, b) = (
