@@ -5,8 +5,9 @@
 //! the last lease reached (by `goto`, link, redirect or iframe, cross-origin ones included).
 //!
 //! - Chrome, [`Isolation::Reset`]: the browser-level DevTools socket records every origin reached
-//!   (frames, iframes and workers, each paused at its start until recorded); the reset opens a
-//!   fresh tab, closes every other one, clears each recorded origin's storage and every cookie.
+//!   (frames, iframes and workers, each paused at its start until recorded), and the partitioned
+//!   storage key of every cross-site iframe; the reset opens a fresh tab, closes every other one,
+//!   clears each recorded origin's and key's storage, and every cookie.
 //! - Chrome, [`Isolation::Context`]: each lease runs in a browser context of its own, disposed at
 //!   the reset (origins reached outside it, e.g. in WebDriver's New Window, which opens in the
 //!   default context, are cleared as above).

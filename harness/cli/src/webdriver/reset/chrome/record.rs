@@ -247,6 +247,33 @@ mod tests {
     }
 
     #[test]
+    fn a_cross_site_frame_gets_its_partitioned_key() {
+        let mut seen = Seen::default();
+        let frame = |origin: &str, parent: Option<&str>, domain: &str| json!({ "securityOrigin": origin, "parentId": parent, "domainAndRegistry": domain });
+        let mut nav = |id: &str, frame: Value| seen.frame_navigated(id, &frame, "c".into());
+        nav("top", frame("http://127.0.0.1:1", None, ""));
+        nav("same-site", frame("http://127.0.0.1:2", Some("top"), ""));
+        nav("cross-site", frame("http://[::1]:3", Some("top"), ""));
+        nav(
+            "nested",
+            frame("http://a.example.com:4", Some("cross-site"), "example.com"),
+        );
+        nav("orphan", frame("http://[::1]:5", Some("unknown"), ""));
+        nav("blank", frame("://", Some("top"), ""));
+        let parent = |id: &str| seen.frames.get(id).and_then(|f| f.parent.clone());
+        assert_eq!(parent("nested").as_deref(), Some("cross-site"));
+        assert!(!seen.frames.contains_key("blank"));
+        assert_eq!(
+            seen.take(Isolation::Reset).storage_keys,
+            [
+                "http://[::1]:3/^0http://127.0.0.1",
+                "http://a.example.com:4/^0http://127.0.0.1"
+            ]
+        );
+        assert!(seen.frames.is_empty(), "forgotten at the reset");
+    }
+
+    #[test]
     fn context_isolation_clears_only_what_escaped_its_contexts() {
         let mut seen = Seen::default();
         seen.ours.insert("lease".into());
