@@ -94,10 +94,13 @@ impl FirefoxCleaner {
                 "the last lease went to {strays:?} in a window outside its user context (WebDriver's New Window opens in the default one, whose storage BiDi cannot clear): the session must be replaced"
             )));
         }
-        let created = self
-            .rpc
-            .call("browser.createUserContext", json!({}), None, deadline)
-            .await?;
+        // The classic probe fails at once for a session that is gone, whose BiDi socket
+        // geckodriver may keep open, unanswered, until the deadline.
+        let (created, _) = tokio::try_join!(
+            self.rpc
+                .call("browser.createUserContext", json!({}), None, deadline),
+            classic.window_handles(deadline)
+        )?;
         let user_context = string(&created, "userContext", "browser.createUserContext")?;
         let old = lock(&self.leases).current.replace(user_context.clone());
         let created = self

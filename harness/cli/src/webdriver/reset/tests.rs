@@ -272,6 +272,36 @@ async fn chrome_context_clears_a_cross_site_iframe() {
     a_cross_site_iframe_leaves_nothing(Browser::Chrome, Isolation::Context).await;
 }
 
+/// A session whose browser is gone (here: the session was deleted, so the driver quit it) fails
+/// its reset at once, not at the deadline: the pool replaces it.
+async fn a_gone_browser_fails_the_reset_at_once(browser: Browser) {
+    let rig = Rig::start(browser, Isolation::Reset).await;
+    let mut cleaner = Cleaner::attach(&rig.target, Isolation::Reset, deadline())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let target = rig.target.clone();
+    rig.close().await;
+    let started = std::time::Instant::now();
+    let failed = cleaner.reset(&target, deadline()).await;
+    let why = failed.expect_err("no browser to reset").0;
+    assert!(why.contains(&target.session_id), "{why}");
+    assert!(
+        started.elapsed() < rig::STEP / 4,
+        "failed after {:?}: {why}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn chrome_gone_fails_the_reset_at_once() {
+    a_gone_browser_fails_the_reset_at_once(Browser::Chrome).await;
+}
+
+#[tokio::test]
+async fn firefox_gone_fails_the_reset_at_once() {
+    a_gone_browser_fails_the_reset_at_once(Browser::Firefox).await;
+}
+
 /// A lease that ends with an alert open in its window: the reset still succeeds, and the next
 /// lease finds no alert.
 #[tokio::test]

@@ -22,8 +22,8 @@ use super::ResetError;
 /// commands whose answers it does not wait for.
 pub(super) type EventHandler = Box<dyn FnMut(&Value, &Notifier) + Send>;
 
-/// Answers not read yet, by command id.
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, String>>>>>;
+/// Answers not read yet, by command id; `None` once the socket closed (no answer will come).
+type Pending = Arc<Mutex<Option<HashMap<u64, oneshot::Sender<Result<Value, String>>>>>>;
 
 /// A connection to one websocket endpoint; its tasks end when it is dropped.
 #[derive(Debug)]
@@ -84,7 +84,7 @@ impl RpcClient {
             next_id: Arc::new(AtomicU64::new(1)),
             outgoing,
         };
-        let pending: Pending = Arc::default();
+        let pending: Pending = Arc::new(Mutex::new(Some(HashMap::new())));
         let reader = {
             let pending = Arc::clone(&pending);
             let notifier = notifier.clone();
@@ -98,7 +98,7 @@ impl RpcClient {
                     };
                     match value.get("id").and_then(Value::as_u64) {
                         Some(id) => {
-                            let waiter = lock(&pending).remove(&id);
+                            let waiter = lock(&pending).as_mut().and_then(|p| p.remove(&id));
                             if let Some(waiter) = waiter {
                                 let _ = waiter.send(answer(value));
                             }
@@ -106,8 +106,9 @@ impl RpcClient {
                         None => on_event(&value, &notifier),
                     }
                 }
-                // Dropping the waiters fails every call still waiting: the socket closed.
-                lock(&pending).clear();
+                // Dropping the waiters fails every call still waiting, and later calls fail at
+                // once: the socket closed.
+                lock(&pending).take();
             })
         };
         Ok(Self {
@@ -137,8 +138,11 @@ impl RpcClient {
         // arrive before its waiter exists.
         {
             let mut pending = lock(&self.pending);
-            let id = self.notifier.send(method, params, session);
-            pending.insert(id, tx);
+            if let Some(pending) = pending.as_mut() {
+                let id = self.notifier.send(method, params, session);
+                pending.insert(id, tx);
+            }
+            // Else `tx` is dropped here, and the wait below fails at once.
         }
         match tokio::time::timeout_at(deadline, rx).await {
             Err(_) => Err(ResetError(format!(
