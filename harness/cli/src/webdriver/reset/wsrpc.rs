@@ -120,11 +120,6 @@ impl RpcClient {
         })
     }
 
-    /// The sender the event handler also gets.
-    pub(super) fn notifier(&self) -> &Notifier {
-        &self.notifier
-    }
-
     /// Sends `method` (on CDP session `session` when given) and waits for its result by `deadline`.
     pub(super) async fn call(
         &self,

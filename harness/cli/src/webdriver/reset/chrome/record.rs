@@ -108,6 +108,7 @@ impl Seen {
         None
     }
 
+    /// Notes the origin of `url`, reached in browser context `context`, when it has storage.
     fn record(&mut self, url: Option<&str>, context: Option<&str>) {
         let (Some(url), Some(context)) = (url, context) else {
             return;
