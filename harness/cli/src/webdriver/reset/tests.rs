@@ -13,7 +13,7 @@ use harness::Browser;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{Cleaner, Isolation};
+use super::{Cleaner, Isolation, Target};
 use rig::{Rig, Wd, deadline, with_query};
 
 /// What `/storage/read` finds on `origin` in a clean browser.
@@ -80,10 +80,14 @@ async fn assert_fresh_window(wd: &Wd) {
     );
 }
 
+/// `future`, which must be `Send`: the pool runs attach and reset on any runtime worker.
+fn send<F: Future + Send>(future: F) -> F {
+    future
+}
+
 /// Resets, checks the window, then that neither origin shows anything of the last lease.
 async fn reset_and_assert_clean(rig: &Rig, cleaner: &mut Cleaner) {
-    cleaner
-        .reset(&rig.target, deadline())
+    send(cleaner.reset(&rig.target, deadline()))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_fresh_window(&rig.wd).await;
@@ -95,7 +99,7 @@ async fn reset_and_assert_clean(rig: &Rig, cleaner: &mut Cleaner) {
 /// The whole story on `browser` with `isolation`.
 async fn nothing_of_the_last_lease_is_visible(browser: Browser, isolation: Isolation) {
     let rig = Rig::start(browser, isolation).await;
-    let mut cleaner = Cleaner::attach(&rig.target, isolation, deadline())
+    let mut cleaner = send(Cleaner::attach(&rig.target, isolation, deadline()))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let wd = &rig.wd;
@@ -296,6 +300,25 @@ async fn a_gone_browser_fails_at_once(browser: Browser) {
 #[tokio::test]
 async fn a_gone_browser_fails_the_reset_at_once() {
     a_gone_browser_fails_at_once(browser()).await;
+}
+
+/// Capabilities without what the reset needs fail the attach at once, saying what is missing.
+#[tokio::test]
+async fn attach_names_the_missing_capability() {
+    for (browser, missing) in [
+        (Browser::Chrome, "goog:chromeOptions.debuggerAddress"),
+        (Browser::Firefox, "webSocketUrl"),
+    ] {
+        let target = Target {
+            browser,
+            driver: "http://127.0.0.1:9/".parse().unwrap(),
+            session_id: "s".into(),
+            capabilities: json!({ "browserName": browser.name() }),
+        };
+        let failed = Cleaner::attach(&target, Isolation::Reset, deadline()).await;
+        let why = failed.expect_err("nothing to attach to").0;
+        assert!(why.contains(missing), "{why}");
+    }
 }
 
 /// A lease that ends with an alert open in its window: the reset still succeeds, and the next
