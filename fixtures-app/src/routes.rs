@@ -5,6 +5,7 @@ mod info;
 mod items;
 mod login;
 mod pages;
+mod storage;
 #[cfg(test)]
 mod testing;
 
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/health", get(info::health))
         .route("/whoami", get(info::whoami))
+        .merge(storage::routes())
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

@@ -65,6 +65,10 @@ struct Lease {
 
 /// What a lease holds.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per lease, a handful at a time: boxing saves nothing that matters"
+)]
 enum Held {
     /// A warm session: reset and put back when the lease ends.
     Warm(Warm),

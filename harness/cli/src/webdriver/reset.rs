@@ -1,40 +1,62 @@
-//! (stub) How a warm session is made clean between leases.
+//! The full reset of a warm browser session between two leases of the pooling WebDriver
+//! endpoint: after [`Cleaner::reset`] the session has exactly one window, WebDriver's current
+//! window, at `about:blank`, 1280×800, with no alert, and nothing of the last lease is visible:
+//! no cookie, local or session storage, IndexedDB, Cache Storage or service worker of any origin
+//! the last lease reached (by `goto`, link, redirect or iframe, cross-origin ones included).
 //!
-//! This stub resets through classic WebDriver only: it dismisses an open alert, deletes the
-//! cookies of the page the last lease ended on, opens a fresh tab and closes every other window,
-//! loads `about:blank` and restores the window size. Storage of other origins, IndexedDB, Cache
-//! Storage and service workers are not cleared here; the full reset (CDP / BiDi) replaces this
-//! module's body behind the same API.
+//! - Chrome, [`Isolation::Reset`]: the browser-level DevTools socket records every origin reached
+//!   (frames, iframes and workers, each paused at its start until recorded), and the partitioned
+//!   storage key of every cross-site iframe; the reset opens a fresh tab, closes every other one,
+//!   clears each recorded origin's and key's storage, and every cookie.
+//! - Chrome, [`Isolation::Context`]: each lease runs in a browser context of its own, disposed at
+//!   the reset (origins reached outside it, e.g. in WebDriver's New Window, which opens in the
+//!   default context, are cleared as above).
+//! - Firefox, both modes: each lease runs in a WebDriver BiDi user context of its own, removed at
+//!   the reset.
+//!
+//! Every wait is bounded by the caller's deadline; any failure is an `Err`, and the pool then
+//! discards the session.
+
+mod chrome;
+mod classic;
+mod firefox;
+mod wsrpc;
+
+#[cfg(test)]
+mod tests;
 
 use harness::Browser;
-use reqwest::Method;
 use serde_json::{Map, Value, json};
+use tokio::time::Instant;
 
-use super::wire;
+use chrome::ChromeCleaner;
+use classic::Classic;
+use firefox::FirefoxCleaner;
 
-/// How leases of one warm session are kept apart.
+/// How a warm session is made clean between leases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Isolation {
-    /// The same browser context, reset between leases.
+    /// Clear everything the last lease reached (Chrome), in the same browser context.
     Reset,
-    /// A new browser context per lease.
+    /// A new browser context per lease (Chrome: CDP browser context; Firefox: BiDi user context,
+    /// which Firefox uses for [`Isolation::Reset`] too).
     Context,
 }
 
 /// The warm session a [`Cleaner`] works on.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
-    /// The browser of the session.
-    pub(crate) browser: harness::Browser,
+    /// Which browser the session runs.
+    pub(crate) browser: Browser,
     /// The driver's base URL, ending in `/`.
     pub(crate) driver: url::Url,
     /// The driver's session id.
     pub(crate) session_id: String,
-    /// The capabilities object the driver returned.
-    pub(crate) capabilities: serde_json::Value,
+    /// The capabilities object the driver returned for the session.
+    pub(crate) capabilities: Value,
 }
 
-/// A reset that failed: the session must be discarded.
+/// Why a session could not be attached to or reset; the pool discards such a session.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct ResetError(pub(crate) String);
@@ -42,106 +64,68 @@ pub(crate) struct ResetError(pub(crate) String);
 /// Resets one warm session between leases.
 #[derive(Debug)]
 pub(crate) struct Cleaner {
-    client: reqwest::Client,
+    classic: Classic,
+    browser: BrowserCleaner,
+}
+
+/// The browser-specific half of a [`Cleaner`].
+#[derive(Debug)]
+enum BrowserCleaner {
+    Chrome(ChromeCleaner),
+    Firefox(FirefoxCleaner),
 }
 
 impl Cleaner {
-    /// Capabilities merged into alwaysMatch of every warm session's new-session request.
+    /// Capabilities merged into `alwaysMatch` of every warm session's new-session request:
+    /// Firefox needs `webSocketUrl: true` for BiDi; chromedriver always reports the DevTools
+    /// address Chrome needs.
     pub(crate) fn required_capabilities(
         browser: Browser,
-        isolation: Isolation,
-    ) -> serde_json::Map<String, Value> {
-        let _ = (browser, isolation);
-        Map::new()
+        _isolation: Isolation,
+    ) -> Map<String, Value> {
+        let mut caps = Map::new();
+        if browser == Browser::Firefox {
+            caps.insert("webSocketUrl".into(), json!(true));
+        }
+        caps
     }
 
-    /// Connects to a fresh warm session and prepares its first lease.
+    /// Connects to a fresh warm session's browser, starts any recording the reset needs, and
+    /// prepares the first lease (with [`Isolation::Context`], and on Firefox, its first context,
+    /// WebDriver's current window switched to it).
     pub(crate) async fn attach(
         target: &Target,
         isolation: Isolation,
-        deadline: tokio::time::Instant,
+        deadline: Instant,
     ) -> Result<Cleaner, ResetError> {
-        let _ = (target, isolation, deadline);
-        let client = reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .no_proxy()
-            .build()
-            .map_err(|e| ResetError(format!("build an HTTP client: {e}")))?;
-        Ok(Cleaner { client })
+        let classic = Classic::new(target)?;
+        let browser = match target.browser {
+            Browser::Chrome => BrowserCleaner::Chrome(
+                ChromeCleaner::attach(target, &classic, isolation, deadline).await?,
+            ),
+            Browser::Firefox => {
+                BrowserCleaner::Firefox(FirefoxCleaner::attach(target, &classic, deadline).await?)
+            }
+        };
+        Ok(Cleaner { classic, browser })
     }
 
-    /// Makes the session clean for the next lease (one window, about:blank, nothing of the last
-    /// lease visible). Err => the pool must discard the session.
+    /// Makes the session clean for the next lease (see the [module docs](self)). `Err` means the
+    /// session is not known to be clean: the pool discards it.
     pub(crate) async fn reset(
         &mut self,
         target: &Target,
-        deadline: tokio::time::Instant,
+        deadline: Instant,
     ) -> Result<(), ResetError> {
-        let session = target
-            .driver
-            .join(&format!("session/{}/", target.session_id))
-            .map_err(|e| ResetError(format!("session URL: {e}")))?;
-        let at = |path: &str| {
-            session
-                .join(path)
-                .map_err(|e| ResetError(format!("URL of {path}: {e}")))
+        let reset = match &mut self.browser {
+            BrowserCleaner::Chrome(chrome) => chrome.reset(&self.classic, deadline).await,
+            BrowserCleaner::Firefox(firefox) => firefox.reset(&self.classic, deadline).await,
         };
-        let client = &self.client;
-        let call = |method: Method, url: url::Url, body: Option<Value>| async move {
-            wire::call(client, method, &url, body.as_ref(), deadline)
-                .await
-                .map_err(|e| ResetError(format!("reset of a {} session: {e}", target.browser)))
-        };
-        // An open alert blocks every other command; none open is the usual case.
-        let _ = call(Method::POST, at("alert/dismiss")?, Some(json!({}))).await;
-        // Cookies are deleted for the page the last lease ended on, so before leaving it.
-        call(Method::DELETE, at("cookie")?, None).await?;
-        let fresh = call(
-            Method::POST,
-            at("window/new")?,
-            Some(json!({"type": "tab"})),
-        )
-        .await?;
-        let fresh = fresh
-            .get("handle")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ResetError(format!("reset: window/new gave no handle: {fresh}")))?
-            .to_owned();
-        let handles = call(Method::GET, at("window/handles")?, None).await?;
-        for handle in handles.as_array().into_iter().flatten() {
-            let Some(handle) = handle.as_str() else {
-                continue;
-            };
-            if handle == fresh {
-                continue;
-            }
-            call(
-                Method::POST,
-                at("window")?,
-                Some(json!({ "handle": handle })),
-            )
-            .await?;
-            call(Method::DELETE, at("window")?, None).await?;
-        }
-        call(
-            Method::POST,
-            at("window")?,
-            Some(json!({ "handle": fresh })),
-        )
-        .await?;
-        call(
-            Method::POST,
-            at("url")?,
-            Some(json!({"url": "about:blank"})),
-        )
-        .await?;
-        let (width, height) = harness::browser::WINDOW_SIZE;
-        call(
-            Method::POST,
-            at("window/rect")?,
-            Some(json!({ "width": width, "height": height })),
-        )
-        .await?;
-        Ok(())
+        reset.map_err(|ResetError(why)| {
+            ResetError(format!(
+                "resetting {} session {}: {why}",
+                target.browser, target.session_id
+            ))
+        })
     }
 }
