@@ -4,7 +4,8 @@ use harness::{Browser, Driver};
 
 /// Chrome: every session lives on the one chromedriver. Firefox: the geckodriver `Driver::start`
 /// started is the first session's; a second session meanwhile starts one of its own (geckodriver
-/// serves one session at a time); once the first has closed, the next session uses it again.
+/// serves one session at a time); once the first has closed, the next session uses it again
+/// (a question only geckodriver's one session raises: Chrome opens no third browser).
 #[tokio::test]
 async fn sessions_use_the_driver_that_was_started() {
     let browser = Browser::from_env().unwrap();
@@ -23,14 +24,14 @@ async fn sessions_use_the_driver_that_was_started() {
         ),
     }
     first.close().await.unwrap();
-    let third = driver.session().await.unwrap();
-    assert_eq!(third.endpoint(), &started, "freed when its session closed");
-    // Both are live browsers on their endpoints.
-    for session in [&second, &third] {
-        session.goto("about:blank").await.unwrap();
+    if browser == Browser::Firefox {
+        let third = driver.session().await.unwrap();
+        assert_eq!(third.endpoint(), &started, "freed when its session closed");
+        third.goto("about:blank").await.unwrap();
+        third.close().await.unwrap();
     }
-    let (a, b) = tokio::join!(second.close(), third.close());
-    a.unwrap();
-    b.unwrap();
+    // A live browser on its endpoint.
+    second.goto("about:blank").await.unwrap();
+    second.close().await.unwrap();
     driver.stop().await.unwrap();
 }

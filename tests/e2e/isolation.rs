@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 
-use crate::support::{WAIT, own_driver, submit_login, web};
+use crate::support::{WAIT, submit_login, web};
 
 #[tokio::test]
 async fn two_parallel_sessions_do_not_share_cookies() {
@@ -43,7 +43,7 @@ async fn two_parallel_sessions_do_not_share_cookies() {
 #[tokio::test]
 async fn dropping_a_session_holds_up_no_other_session() {
     let web = web().await;
-    let driver = own_driver().await;
+    let driver = harness::Driver::shared().await.expect("a browser");
     let (a, b) = tokio::try_join!(driver.session(), driver.session()).expect("two sessions");
     // On Firefox one of them may use the shared driver's geckodriver: drop one with its own.
     let (a, b) = if a.endpoint() == driver.url() {

@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator, error::CmdError};
-use harness::{Browser, Driver, Server, ServerHandle, SharedServer};
-use tokio::sync::OnceCell;
+use harness::{Server, ServerHandle, SharedServer};
 
 /// The longest any explicit wait in this suite may take.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
@@ -13,22 +12,6 @@ pub(crate) const WAIT: Duration = Duration::from_secs(10);
 /// check proves it is the one that script started.
 static WEB: SharedServer =
     SharedServer::new(|| Ok(Server::cargo_bin("fixtures-app")?.identity_check("/whoami")));
-
-/// A driver of this process, for the tests of the library's own sessions and pool. Under a
-/// pooling endpoint (the nextest setup script's) `Driver::shared()` leases from it instead, so
-/// then these tests start a driver of their own.
-pub(crate) async fn own_driver() -> &'static Driver {
-    static OWN: OnceCell<Driver> = OnceCell::const_new();
-    let shared = Driver::shared().await.expect("a browser");
-    if !shared.is_pooling() {
-        return shared;
-    }
-    OWN.get_or_init(|| async {
-        let browser = Browser::from_env().expect("HARNESS_BROWSER names a browser");
-        Driver::start(browser).await.expect("a browser")
-    })
-    .await
-}
 
 /// The fixtures-app shared by this test binary (and, under nextest, by the whole run).
 pub(crate) async fn web() -> &'static ServerHandle {

@@ -27,7 +27,8 @@
 //! [--lease-timeout SECS] [--idle-timeout SECS]` runs only the pooling W3C WebDriver endpoint: it
 //! binds `127.0.0.1:0`, starts the driver (one chromedriver; one geckodriver per Firefox session)
 //! and N warm sessions (default 2) of the library's kind (headless, `--no-sandbox` as root, a
-//! temporary profile each), prints the v1 handshake
+//! temporary profile each), prints the v1 handshake once the driver and the first of them are
+//! up (the others warm up behind it; a lease waits for one)
 //! `{"harness":1,"pid":PID,"listening":{"webdriver":"http://127.0.0.1:PORT"}}` (so it starts as a
 //! library `Server`), and serves until SIGINT or SIGTERM. The browser defaults to
 //! `HARNESS_BROWSER`, else Chrome.

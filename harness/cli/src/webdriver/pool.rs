@@ -96,7 +96,10 @@ pub(crate) struct Refused {
 
 impl Pool {
     /// Starts the shared driver (Chrome; returned with the pool) and `config.size` warm sessions
-    /// concurrently, all before `deadline`; any failure stops everything started and is returned.
+    /// concurrently, before `deadline`, and returns once the first session is warm: a browser
+    /// that cannot start at all fails the start (and stops everything started), while the others
+    /// go on warming up as the first tests run (a lease waits for one, within its timeout). A
+    /// later one that fails is said on stderr; its slot is tried again as a replacement would be.
     pub(crate) async fn start(
         config: Config,
         deadline: Instant,
@@ -115,11 +118,12 @@ impl Pool {
             opening.spawn(async move { launch::open_warm(&setup, url.as_ref(), deadline).await });
         }
         let (idle_tx, idle_rx) = mpsc::unbounded_channel();
-        while let Some(joined) = opening.join_next().await {
-            let warm =
-                joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))?;
-            let _ = idle_tx.send(warm);
-        }
+        let first = opening
+            .join_next()
+            .await
+            .expect("a pool has at least one session");
+        let first = first.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))?;
+        let _ = idle_tx.send(first);
         let pool = Arc::new(Self {
             config,
             shared_url,
@@ -127,6 +131,22 @@ impl Pool {
             idle_rx: tokio::sync::Mutex::new(idle_rx),
             leases: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
+        });
+        let warming = Arc::clone(&pool);
+        tokio::spawn(async move {
+            while let Some(joined) = opening.join_next().await {
+                match joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic())) {
+                    Ok(warm) => {
+                        let _ = warming.idle_tx.send(warm);
+                    }
+                    Err(error) => {
+                        say!(
+                            "harness: warning: a warm session did not start ({error}); trying again"
+                        );
+                        warming.replace().await;
+                    }
+                }
+            }
         });
         Ok((pool, shared))
     }
