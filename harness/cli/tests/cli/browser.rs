@@ -72,10 +72,16 @@ finally:
     driver.quit()
 print('SELENIUM-OK', flush=True)";
 
-/// The Python of `target/selenium-venv`, with the stock Selenium client in it. `.ci/install`
+/// What `target/selenium-venv` holds: the stock Selenium client, and pytest with pytest-xdist for
+/// the per-worker tests (the same list as `.ci/install`).
+const SELENIUM_VENV_PACKAGES: [&str; 3] =
+    ["selenium==4.51.0", "pytest==9.2.0", "pytest-xdist==3.8.0"];
+
+/// The Python of `target/selenium-venv`, with [`SELENIUM_VENV_PACKAGES`] in it. `.ci/install`
 /// makes it; when it is missing, this makes it the same way (PyPI, once per target folder), so
 /// the README's `cargo test --workspace` works on a fresh machine. Built in a folder of its own
-/// and renamed into place, so a half-made venv is never used.
+/// and renamed into place, so a half-made venv is never used; an older venv that lacks a package
+/// gets it installed in place (pip installs each package whole or not at all).
 pub(crate) fn selenium_python() -> std::path::PathBuf {
     use std::process::Command;
     // This package is `harness/cli/`: the workspace root is two levels up.
@@ -87,42 +93,42 @@ pub(crate) fn selenium_python() -> std::path::PathBuf {
     let python = venv.join("bin/python");
     let installed = |python: &std::path::Path| {
         Command::new(python)
-            .args(["-c", "import selenium"])
+            .args(["-c", "import selenium, pytest, xdist"])
             .output()
             .is_ok_and(|out| out.status.success())
     };
     if installed(&python) {
         return python;
     }
-    let building = root.join(format!("target/selenium-venv.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&building)
-        .status()
-        .is_ok_and(|s| s.success())
-        && Command::new(building.join("bin/pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "selenium==4.51.0",
-            ])
+    let pip_install = |venv: &std::path::Path| {
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(SELENIUM_VENV_PACKAGES)
             .status()
-            .is_ok_and(|s| s.success());
-    if made {
+            .is_ok_and(|s| s.success())
+    };
+    if python.is_file() {
+        pip_install(&venv);
+    } else {
+        let building = root.join(format!("target/selenium-venv.{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&building);
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&building)
+            .status()
+            .is_ok_and(|s| s.success())
+            && pip_install(&building);
         // Another run may have won the race; either venv will do.
-        if std::fs::rename(&building, &venv).is_err() {
+        if !made || std::fs::rename(&building, &venv).is_err() {
             let _ = std::fs::remove_dir_all(&building);
         }
-    } else {
-        let _ = std::fs::remove_dir_all(&building);
     }
     assert!(
         installed(&python),
-        "no Selenium client at {} and making one failed (python3 -m venv + pip install \
-         selenium==4.51.0): run `.ci/install chrome`, which installs python3-venv too",
-        python.display()
+        "no Selenium client and pytest-xdist at {} and making them failed (python3 -m venv + pip \
+         install {}): run `.ci/install chrome`, which installs python3-venv too",
+        python.display(),
+        SELENIUM_VENV_PACKAGES.join(" ")
     );
     python
 }

@@ -10,6 +10,7 @@ mod clients;
 mod leases;
 mod lifetime;
 mod measure;
+mod workers;
 
 use crate::support::{
     LIMIT, MARKER_KEY, Running, fixtures_app, harness, harness_bin, processes_marked, unique,
