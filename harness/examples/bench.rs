@@ -7,7 +7,9 @@
 //! Rows: a. ready latency against a raw spawn; b. against TCP polling at 100 ms and 250 ms;
 //! c. 256 servers at once, and the pick-a-free-port method at the same concurrency; d. pooled
 //! against fresh browser sessions (Chrome, and Firefox when installed); e. a 1 GiB log flood;
-//! f. the time from a SIGKILL of the owning process until its last descendant is gone.
+//! f. the time from a SIGKILL of the owning process until its last descendant is gone; g–i. the
+//! pooling WebDriver endpoint: the e2e suite under nextest with one warm stack against per-process
+//! drivers, lease latency, forwarding overhead (`bench pool` runs these alone).
 //! Row a also compares the ways of starting a child side by side (`a'.`, each in a child process
 //! with `HARNESS_SPAWN_METHOD` set; see `harness/src/process/mod.rs`). `bench ready` runs row a and
 //! that comparison only.
@@ -16,7 +18,7 @@
 //! table goes to stdout and `target/harness-bench.md`, the numbers to `target/harness-bench.json`.
 //! Rows whose peak memory is reported (c, e) and the process killed in f run as children of this
 //! binary (`bench --row scale|flood|owner`). Linux only: it reads `/proc`. About five minutes on
-//! two cores.
+//! two cores, plus about five for rows g–i.
 
 #[path = "bench/browsers.rs"]
 mod browsers;

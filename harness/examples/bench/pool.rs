@@ -259,12 +259,9 @@ async fn fresh_sessions(http: &reqwest::Client, browser: Browser) -> anyhow::Res
             None,
         )
         .await?;
+        // geckodriver serves one session at a time: the DELETE above ended this one first.
         if round > 0 {
             took.push(elapsed);
-        }
-        if browser == Browser::Firefox {
-            // geckodriver serves one session per process; the next needs this one fully gone.
-            break;
         }
     }
     driver.stop().await?;
