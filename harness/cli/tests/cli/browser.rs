@@ -153,18 +153,7 @@ fn a_stock_selenium_client_drives_the_browser_through_webdriver_url() {
         browser.name(),
     ]);
     // Selenium sends its commands through any proxy in the environment; the driver is local.
-    for proxy in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ] {
-        cmd.env_remove(proxy);
-    }
-    cmd.env("NO_PROXY", "127.0.0.1")
-        .env("no_proxy", "127.0.0.1");
+    crate::support::without_proxy(&mut cmd);
     let out = Running::start(cmd).wait(LIMIT);
     assert_eq!(out.code(), Some(0), "{out}");
     assert!(out.stdout.contains("text=Hello World"), "{out}");

@@ -112,43 +112,22 @@ fn a_nextest_run_shares_one_stack_and_leaves_nothing() {
     // The driver, behind a wrapper that counts its starts: the tests lease from the stack's one
     // driver, never start their own.
     let browser = harness::Browser::from_env().expect("HARNESS_BROWSER names a browser");
-    let real = harness::__cli::find_driver(browser).expect("the driver is installed");
     let dir = tempfile::tempdir().unwrap();
-    let starts = dir.path().join("starts");
-    let wrapper = dir.path().join("driver");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho start >> '{}'\nexec '{}' \"$@\"\n",
-            starts.display(),
-            real.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let driver_var = match browser {
-        harness::Browser::Chrome => "CHROMEDRIVER",
-        harness::Browser::Firefox => "GECKODRIVER",
-    };
+    let starts = crate::support::DriverStarts::new(browser, dir.path());
     let three_tests = "test(=pages::navigation_and_page_title) | test(=pages::whoami_is_this_suites_own_server) | test(=login::wrong_password_is_refused)";
     let run = nextest_with(
         &marker,
         three_tests,
         &[
-            (driver_var, wrapper.display().to_string()),
+            (starts.var, starts.wrapper.display().to_string()),
             ("HARNESS_NEXTEST_POOL", "1".to_owned()),
         ],
     );
     let (status, out) = finish(run, RUN_LIMIT);
     assert!(status.success(), "the run passed: {out}");
     assert!(out.contains("harness-stack"), "the setup script ran: {out}");
-    let started = std::fs::read_to_string(&starts).unwrap_or_default();
     assert_eq!(
-        started.lines().count(),
+        starts.count(),
         1,
         "three test processes, one driver (the stack's pool of one): {out}"
     );

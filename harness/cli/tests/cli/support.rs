@@ -311,3 +311,71 @@ pub(crate) use crate::procs::{alive, wait_until};
 pub(crate) fn processes_marked(value: &str) -> Vec<(u32, String)> {
     crate::procs::marked(&format!("{MARKER_KEY}={value}"))
 }
+
+/// `cmd` with no HTTP proxy for loopback: stock WebDriver clients (Selenium) honour the proxy
+/// variables, and a CI machine's proxy cannot reach this machine's 127.0.0.1.
+pub(crate) fn without_proxy(cmd: &mut Command) -> &mut Command {
+    for proxy in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        cmd.env_remove(proxy);
+    }
+    cmd.env("NO_PROXY", "127.0.0.1")
+        .env("no_proxy", "127.0.0.1")
+}
+
+/// The driver of `browser` behind a wrapper script in `dir` that counts its starts, for tests that
+/// prove one driver serves a whole run. Set the returned variable (`CHROMEDRIVER` or
+/// `GECKODRIVER`) to the wrapper; [`DriverStarts::count`] says how many times it ran.
+pub(crate) struct DriverStarts {
+    /// The variable that names the driver to the harness.
+    pub(crate) var: &'static str,
+    /// The wrapper to name in it.
+    pub(crate) wrapper: PathBuf,
+    starts: PathBuf,
+}
+
+impl DriverStarts {
+    /// Writes the wrapper for `browser`'s installed driver into `dir`.
+    pub(crate) fn new(browser: harness::Browser, dir: &std::path::Path) -> Self {
+        let real = harness::__cli::find_driver(browser).expect("the driver is installed");
+        let starts = dir.join("driver-starts");
+        let wrapper = dir.join("driver");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\necho start >> '{}'\nexec '{}' \"$@\"\n",
+                starts.display(),
+                real.display()
+            ),
+        )
+        .expect("write the driver wrapper");
+        std::fs::set_permissions(
+            &wrapper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("make the wrapper executable");
+        let var = match browser {
+            harness::Browser::Chrome => "CHROMEDRIVER",
+            harness::Browser::Firefox => "GECKODRIVER",
+        };
+        Self {
+            var,
+            wrapper,
+            starts,
+        }
+    }
+
+    /// How many times the driver was started so far.
+    pub(crate) fn count(&self) -> usize {
+        std::fs::read_to_string(&self.starts)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+}

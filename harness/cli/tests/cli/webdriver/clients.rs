@@ -44,11 +44,7 @@ fn a_stock_selenium_client_gets_a_warm_session_through_run_pool() {
         SELENIUM,
         browser.name(),
     ]);
-    for proxy in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"] {
-        cmd.env_remove(proxy);
-    }
-    cmd.env("NO_PROXY", "127.0.0.1")
-        .env("no_proxy", "127.0.0.1");
+    crate::support::without_proxy(&mut cmd);
     let out = Running::start(cmd).wait(LIMIT);
     assert_eq!(out.code(), Some(0), "{out}");
     assert!(out.stdout.contains("title=fixtures-app"), "{out}");

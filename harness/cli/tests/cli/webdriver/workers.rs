@@ -41,23 +41,7 @@ fn pytest_xdist_workers_share_the_warm_sessions_through_run_pool() {
     let tests = dir.path().join("test_warm.py");
     std::fs::write(&tests, XDIST_TESTS).unwrap();
     // The driver behind a wrapper that counts its starts: one chromedriver for every worker.
-    let real = harness::__cli::find_driver(browser).expect("the driver is installed");
-    let starts = dir.path().join("starts");
-    let wrapper = dir.path().join("driver");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho start >> '{}'\nexec '{}' \"$@\"\n",
-            starts.display(),
-            real.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let starts = crate::support::DriverStarts::new(browser, dir.path());
     let web = format!("web={}", fixtures_app());
     let mut cmd = harness(&[
         "run",
@@ -78,26 +62,13 @@ fn pytest_xdist_workers_share_the_warm_sessions_through_run_pool() {
         "4",
         tests.to_str().expect("a UTF-8 path"),
     ]);
-    for proxy in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"] {
-        cmd.env_remove(proxy);
-    }
-    let driver_var = match browser {
-        harness::Browser::Chrome => "CHROMEDRIVER",
-        harness::Browser::Firefox => "GECKODRIVER",
-    };
-    cmd.env(driver_var, &wrapper)
-        .env("HARNESS_BROWSER", browser.name())
-        .env("NO_PROXY", "127.0.0.1")
-        .env("no_proxy", "127.0.0.1");
+    crate::support::without_proxy(&mut cmd)
+        .env(starts.var, &starts.wrapper)
+        .env("HARNESS_BROWSER", browser.name());
     let out = Running::start(cmd).wait(LIMIT);
     assert_eq!(out.code(), Some(0), "{out}");
     assert!(out.stdout.contains("8 passed"), "{out}");
     if browser == harness::Browser::Chrome {
-        let started = std::fs::read_to_string(&starts).unwrap_or_default();
-        assert_eq!(
-            started.lines().count(),
-            1,
-            "four workers, one chromedriver: {out}"
-        );
+        assert_eq!(starts.count(), 1, "four workers, one chromedriver: {out}");
     }
 }
