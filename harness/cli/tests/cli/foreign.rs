@@ -14,9 +14,10 @@ fn silent_node() -> String {
     script.display().to_string()
 }
 
-#[test]
-fn a_silent_node_server_is_ready_with_listening() {
-    let node = format!("node=node {}", silent_node());
+/// `harness run --server node=SERVER --listening node` answers the test command's GET on
+/// `$NODE_URL` with the silent server's text.
+fn assert_listening_finds(server: &str) {
+    let node = format!("node={server}");
     let out = run(&[
         "run",
         "--server",
@@ -35,24 +36,14 @@ fn a_silent_node_server_is_ready_with_listening() {
 }
 
 #[test]
+fn a_silent_node_server_is_ready_with_listening() {
+    assert_listening_finds(&format!("node {}", silent_node()));
+}
+
+#[test]
 fn listening_finds_the_server_behind_a_shell_that_does_not_exec() {
     // `; exit $?` keeps the shell alive as the group's leader, with node as its child.
-    let node = format!("node=sh -c 'node {}; exit $?'", silent_node());
-    let out = run(&[
-        "run",
-        "--server",
-        &node,
-        "--listening",
-        "node",
-        "--",
-        "python3",
-        "-c",
-        GET,
-        "NODE",
-        "",
-    ]);
-    assert_eq!(out.code(), Some(0), "{out}");
-    assert!(out.stdout.contains("silent node"), "{out}");
+    assert_listening_finds(&format!("sh -c 'node {}; exit $?'", silent_node()));
 }
 
 #[test]

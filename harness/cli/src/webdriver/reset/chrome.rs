@@ -297,12 +297,9 @@ async fn browser_socket(capabilities: &Value, deadline: Instant) -> Result<Strin
     Ok(socket.replace("ws://localhost:", "ws://127.0.0.1:"))
 }
 
-/// `value[key]` as a string, or an error naming the `command` that returned it.
+/// `value[key]` as a string, or an error naming the DevTools `command` that returned it.
 fn string(value: &Value, key: &str, command: &str) -> Result<String, ResetError> {
-    value[key]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| ResetError(format!("DevTools {command} returned no {key}: {value}")))
+    super::wsrpc::string(value, key, "DevTools", command)
 }
 
 /// Locks what the recorder saw. It only inserts and removes while holding the lock, so a

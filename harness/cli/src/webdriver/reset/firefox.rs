@@ -221,12 +221,9 @@ fn handler(leases: Arc<Mutex<Leases>>) -> EventHandler {
     })
 }
 
-/// `value[key]` as a string, or an error naming the `command` that returned it.
+/// `value[key]` as a string, or an error naming the BiDi `command` that returned it.
 fn string(value: &Value, key: &str, command: &str) -> Result<String, ResetError> {
-    value[key]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| ResetError(format!("BiDi {command} returned no {key}: {value}")))
+    super::wsrpc::string(value, key, "BiDi", command)
 }
 
 /// Locks the lease record. Nothing panics while holding it, so a poisoned lock is a bug.

@@ -193,6 +193,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .expect("the pending-answers lock is never held across a panic")
 }
 
+/// `value[key]` as a string, or an error naming the `command` of `protocol` that returned it.
+pub(super) fn string(
+    value: &serde_json::Value,
+    key: &str,
+    protocol: &str,
+    command: &str,
+) -> Result<String, super::ResetError> {
+    value[key].as_str().map(str::to_owned).ok_or_else(|| {
+        super::ResetError(format!("{protocol} {command} returned no {key}: {value}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::answer;
