@@ -59,7 +59,8 @@ pub(crate) async fn start_driver(setup: &Setup) -> Result<ServerHandle, LaunchEr
     let mut tries = 0;
     loop {
         tries += 1;
-        let server = harness::__cli::driver_server(setup.browser, &setup.driver_program);
+        let server = harness::__cli::driver_server(setup.browser, &setup.driver_program)
+            .args(super::reset::driver_args(setup.browser));
         match server.spawn().await {
             Ok(handle) => return Ok(handle),
             Err(error) => {

@@ -11,8 +11,8 @@
 //! - Chrome, [`Isolation::Context`]: each lease runs in a browser context of its own, disposed at
 //!   the reset (origins reached outside it, e.g. in WebDriver's New Window, which opens in the
 //!   default context, are cleared as above).
-//! - Firefox, both modes: each lease runs in a WebDriver BiDi user context of its own, removed at
-//!   the reset.
+//! - Firefox, both modes: a fresh tab, every other window closed, and Firefox's own "clear all
+//!   site data" run in geckodriver's chrome context (geckodriver needs [`driver_args`]).
 //!
 //! Every wait is bounded by the caller's deadline; any failure is an `Err`, and the pool then
 //! discards the session.
@@ -26,7 +26,7 @@ mod wsrpc;
 mod tests;
 
 use harness::Browser;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use chrome::ChromeCleaner;
@@ -38,8 +38,9 @@ use firefox::FirefoxCleaner;
 pub(crate) enum Isolation {
     /// Clear everything the last lease reached (Chrome), in the same browser context.
     Reset,
-    /// A new browser context per lease (Chrome: CDP browser context; Firefox: BiDi user context,
-    /// which Firefox uses for [`Isolation::Reset`] too).
+    /// A new browser context per lease (Chrome: a DevTools browser context; Firefox clears all
+    /// site data as for [`Isolation::Reset`]: its user contexts hide their cookies from classic
+    /// WebDriver).
     Context,
 }
 
@@ -54,6 +55,15 @@ pub(crate) struct Target {
     pub(crate) session_id: String,
     /// The capabilities object the driver returned for the session.
     pub(crate) capabilities: Value,
+}
+
+/// The arguments the driver of `browser` must be started with for the reset: geckodriver's
+/// `--allow-system-access` (privileged scripts in the chrome context, for Firefox's clear-all-data).
+pub(crate) fn driver_args(browser: Browser) -> &'static [&'static str] {
+    match browser {
+        Browser::Chrome => &[],
+        Browser::Firefox => firefox::DRIVER_ARGS,
+    }
 }
 
 /// Why a session could not be attached to or reset; the pool discards such a session.
@@ -77,17 +87,13 @@ enum BrowserCleaner {
 
 impl Cleaner {
     /// Capabilities merged into `alwaysMatch` of every warm session's new-session request:
-    /// Firefox needs `webSocketUrl: true` for BiDi; chromedriver always reports the DevTools
-    /// address Chrome needs.
+    /// none (chromedriver always reports the DevTools address Chrome needs; Firefox needs only
+    /// [`driver_args`]).
     pub(crate) fn required_capabilities(
-        browser: Browser,
+        _browser: Browser,
         _isolation: Isolation,
     ) -> Map<String, Value> {
-        let mut caps = Map::new();
-        if browser == Browser::Firefox {
-            caps.insert("webSocketUrl".into(), json!(true));
-        }
-        caps
+        Map::new()
     }
 
     /// Connects to a fresh warm session's browser, starts any recording the reset needs, and
@@ -104,7 +110,7 @@ impl Cleaner {
                 ChromeCleaner::attach(target, &classic, isolation, deadline).await?,
             ),
             Browser::Firefox => {
-                BrowserCleaner::Firefox(FirefoxCleaner::attach(target, &classic, deadline).await?)
+                BrowserCleaner::Firefox(FirefoxCleaner::attach(&classic, deadline).await?)
             }
         };
         Ok(Cleaner { classic, browser })

@@ -136,4 +136,70 @@ impl Classic {
         }
         Ok(())
     }
+
+    /// Dismisses an open alert, if any.
+    pub(super) async fn dismiss_alert(&self, deadline: Instant) -> Result<(), ResetError> {
+        match self
+            .command(Method::POST, "alert/dismiss", Some(json!({})), deadline)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(ResetError(why)) if why.contains("no such alert") => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Opens a new tab (not made current) and returns its handle.
+    pub(super) async fn new_tab(&self, deadline: Instant) -> Result<String, ResetError> {
+        let value = self
+            .command(
+                Method::POST,
+                "window/new",
+                Some(json!({ "type": "tab" })),
+                deadline,
+            )
+            .await?;
+        value["handle"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ResetError(format!("WebDriver New Window returned no handle: {value}")))
+    }
+
+    /// Closes the current window.
+    pub(super) async fn close_window(&self, deadline: Instant) -> Result<(), ResetError> {
+        self.command(Method::DELETE, "window", None, deadline)
+            .await
+            .map(drop)
+    }
+
+    /// geckodriver only: runs the next scripts in `context` (`chrome` or `content`).
+    pub(super) async fn set_context(
+        &self,
+        context: &str,
+        deadline: Instant,
+    ) -> Result<(), ResetError> {
+        self.command(
+            Method::POST,
+            "moz/context",
+            Some(super::firefox::context_body(context)),
+            deadline,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Runs `script` asynchronously (it calls its last argument with the result).
+    pub(super) async fn execute_async(
+        &self,
+        script: &str,
+        deadline: Instant,
+    ) -> Result<Value, ResetError> {
+        self.command(
+            Method::POST,
+            "execute/async",
+            Some(json!({ "script": script, "args": [] })),
+            deadline,
+        )
+        .await
+    }
 }

@@ -49,7 +49,8 @@ impl Rig {
                 .unwrap_or_else(|e| panic!("{e} (build it first: cargo build -p fixtures-app)"))
         };
         let (driver, a, b) = (
-            harness::__cli::driver_server(browser, &program),
+            harness::__cli::driver_server(browser, &program)
+                .args(crate::webdriver::reset::driver_args(browser)),
             app(),
             app().args(["--host", host]),
         );
