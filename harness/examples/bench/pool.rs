@@ -172,35 +172,13 @@ async fn leases(
             )
             .await?;
             let base = web.url().as_str().trim_end_matches('/').to_owned();
-            let mut took = Samples::default();
-            for round in 0..=LEASES {
-                let started = Instant::now();
-                let id = new_session(&http, &base, caps.clone()).await?;
-                let elapsed = started.elapsed();
-                let url = command(
-                    &http,
-                    &base,
-                    reqwest::Method::GET,
-                    &format!("session/{id}/url"),
-                    None,
-                )
-                .await?;
-                if url["value"] != "about:blank" {
-                    bail!("lease {round} did not start on about:blank: {url}");
+            let took = match measure_leases(&http, &base, &caps, servers).await {
+                Ok(took) => took,
+                Err(e) => {
+                    let tail = web.logs().tail(harness::Stream::Stderr, 30);
+                    bail!("{e:#}\nthe endpoint's stderr:\n{tail}");
                 }
-                dirty(&http, &base, &id, servers).await?;
-                command(
-                    &http,
-                    &base,
-                    reqwest::Method::DELETE,
-                    &format!("session/{id}"),
-                    None,
-                )
-                .await?;
-                if round > 0 {
-                    took.push(elapsed);
-                }
-            }
+            };
             web.stop().await?;
             let key = format!("{browser}_lease_{isolation}_pool{pool}");
             report.num(&format!("{key}_median_ms"), took.median_ms());
@@ -235,6 +213,34 @@ async fn leases(
         fresh.median_ms(),
     );
     Ok(())
+}
+
+/// Leases `LEASES` sessions (after one unrecorded) from the endpoint at `base`, each dirtying two
+/// origins before its DELETE; how long each `POST /session` took.
+async fn measure_leases(
+    http: &reqwest::Client,
+    base: &str,
+    caps: &Value,
+    servers: (&ServerHandle, &ServerHandle),
+) -> anyhow::Result<Samples> {
+    let mut took = Samples::default();
+    for round in 0..=LEASES {
+        let started = Instant::now();
+        let id = new_session(http, base, caps.clone()).await?;
+        let elapsed = started.elapsed();
+        let path = format!("session/{id}/url");
+        let url = command(http, base, reqwest::Method::GET, &path, None).await?;
+        if url["value"] != "about:blank" {
+            bail!("lease {round} did not start on about:blank: {url}");
+        }
+        dirty(http, base, &id, servers).await?;
+        let path = format!("session/{id}");
+        command(http, base, reqwest::Method::DELETE, &path, None).await?;
+        if round > 0 {
+            took.push(elapsed);
+        }
+    }
+    Ok(took)
 }
 
 /// New session + delete on a driver the bench starts, with the library's capabilities.
