@@ -37,6 +37,7 @@ impl Server {
     /// ```
     pub async fn spawn(&self) -> Result<ServerHandle, Error> {
         let program = self.validate()?;
+        let host = self.checked_host()?;
         let name = self.display_name(&program);
         let command = command_line(&program, &self.args);
         let keep = self.keep.unwrap_or_else(|| env_flag("HARNESS_KEEP"));
@@ -65,6 +66,11 @@ impl Server {
                 cmd.env(key, value);
             }
         }
+        if let Some(ip) = host
+            && self.env_value(super::host::HOST_ENV).is_none()
+        {
+            cmd.env(super::host::HOST_ENV, ip.to_string());
+        }
         for (key, value) in &self.envs {
             cmd.env_change(key, value.as_deref());
         }
@@ -92,14 +98,14 @@ impl Server {
             instance_id,
             echo: self.echo.unwrap_or_else(|| env_flag("HARNESS_LOG")),
             kept,
-            ready: self.ready.clone(),
+            ready: self.ready.clone().on_host(host),
             fail_after_spawn: self.fail_after_spawn,
             log,
         };
         let deadline = tokio::time::Instant::now() + self.ready_timeout;
         // Any error from here on drops `spawned`, which kills and reaps the whole group.
         let spawned = Spawned::start(cmd, launch).await?;
-        let listeners = self.wait_ready(&spawned, deadline).await?;
+        let listeners = self.wait_ready(&spawned, deadline, host).await?;
         let primary = crate::urls::primary(&listeners)
             .cloned()
             .expect("a ready server has at least one listener");
@@ -121,6 +127,7 @@ impl Server {
         &self,
         spawned: &Spawned,
         deadline: tokio::time::Instant,
+        host: Option<std::net::IpAddr>,
     ) -> Result<std::collections::BTreeMap<String, url::Url>, Error> {
         let monitor = spawned.monitor();
         let listening = async {
@@ -130,10 +137,13 @@ impl Server {
             loop {
                 #[cfg(target_os = "linux")]
                 if let Some(addr) = crate::listening::group_listening_addr(spawned.pid()) {
-                    return Phase::Ready {
-                        listeners: crate::ready::listener_url(addr),
-                        line: String::new(),
-                        pid: None,
+                    return match crate::ready::listener_url(addr, host) {
+                        Ok(listeners) => Phase::Ready {
+                            listeners,
+                            line: String::new(),
+                            pid: None,
+                        },
+                        Err(why) => Phase::IgnoredHost(format!("it listens on {addr}: {why}")),
                     };
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -175,6 +185,10 @@ impl Server {
                     problem: source,
                 })
             }
+            Phase::IgnoredHost(why) => Err(Error::IgnoredHost {
+                why,
+                failure: Box::new(spawned.fail(spawned.try_exit()).await),
+            }),
             // Exited before it was ready. Kill what is left of its group first (a grandchild may
             // hold the pipes), then read the pipes to their end: the last lines explain the exit.
             Phase::Starting => {
