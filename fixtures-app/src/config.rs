@@ -115,7 +115,8 @@ mod tests {
     fn defaults_bind_loopback_on_an_os_port() {
         let config = Config::try_parse_from(["fixtures-app"]).unwrap();
         // The environment may override the defaults (a harness sets `PORT`, for instance).
-        if std::env::var_os("FIXTURES_HOST").is_none() && std::env::var_os("HARNESS_HOST").is_none() {
+        if std::env::var_os("FIXTURES_HOST").is_none() && std::env::var_os("HARNESS_HOST").is_none()
+        {
             assert_eq!(config.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
         if std::env::var_os("PORT").is_none() {

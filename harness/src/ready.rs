@@ -248,15 +248,15 @@ impl Ready {
                     Err("the regex matched but its `url` and `port` groups captured nothing".into())
                 };
                 match url {
-                    Ok(url) if self.1.is_some() => match url_ip(&url)
-                        .map(|ip| crate::urls::connect_ip_on(ip, self.1))
-                    {
-                        Some(Err(why)) => ignored(line, &why),
-                        _ => Seen::Ready {
-                            listeners: BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)]),
-                            pid: None,
-                        },
-                    },
+                    Ok(url) if self.1.is_some() => {
+                        match url_ip(&url).map(|ip| crate::urls::connect_ip_on(ip, self.1)) {
+                            Some(Err(why)) => ignored(line, &why),
+                            _ => Seen::Ready {
+                                listeners: BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)]),
+                                pid: None,
+                            },
+                        }
+                    }
                     Ok(url) => Seen::Ready {
                         listeners: BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)]),
                         pid: None,

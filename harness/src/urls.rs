@@ -88,7 +88,11 @@ mod tests {
         let on = |ip: &str| connect_ip_on(ip.parse().unwrap(), Some(host));
         assert_eq!(on("0.0.0.0"), Ok(host));
         assert_eq!(on("127.0.0.2"), Ok(host));
-        assert!(on("127.0.0.1").unwrap_err().contains("ignored HARNESS_HOST"));
+        assert!(
+            on("127.0.0.1")
+                .unwrap_err()
+                .contains("ignored HARNESS_HOST")
+        );
         let none = connect_ip_on("0.0.0.0".parse().unwrap(), None);
         assert_eq!(none, Ok(Ipv4Addr::LOCALHOST.into()));
     }

@@ -17,7 +17,11 @@ const HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
 #[tokio::test]
 async fn fixtures_app_asked_for_a_host_answers_there_and_its_url_says_so() {
-    let web = fixtures().host(HOST).spawn().await.expect("fixtures-app starts");
+    let web = fixtures()
+        .host(HOST)
+        .spawn()
+        .await
+        .expect("fixtures-app starts");
     assert_eq!(web.url().host_str(), Some("127.0.0.2"), "{}", web.url());
     assert_eq!(get(web.url(), "hello"), "Hello World");
 }
@@ -145,7 +149,9 @@ fn a_bad_harness_host_is_refused() {
     let (ok, out) = child("not-an-ip");
     assert!(ok, "{out}");
     assert!(
-        out.contains("REFUSED BadInput host not-an-ip: $HARNESS_HOST = \"not-an-ip\" is not an IP address"),
+        out.contains(
+            "REFUSED BadInput host not-an-ip: $HARNESS_HOST = \"not-an-ip\" is not an IP address"
+        ),
         "{out}"
     );
 }
