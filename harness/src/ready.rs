@@ -5,7 +5,7 @@
 //! [`Seen::Rejected`] for the timeout error to report, while the wait goes on.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::Error;
 use crate::handshake::{self, HandshakeError, Quoted};
+use capture::{ignored, port_from_capture, set_ip, url_from_capture, url_ip};
 
 /// How the harness learns that a server is ready and where it listens.
 ///
@@ -97,7 +98,8 @@ impl Ready {
     }
 
     /// A line on stdout or stderr matching `regex`, which must have a named group `url` (a full URL)
-    /// or `port` (then the URL is `http://127.0.0.1:PORT/`). A `localhost` host in a captured URL is
+    /// or `port` (then the URL is `http://127.0.0.1:PORT/`, or on the address of
+    /// [`Server::host`](crate::Server::host) when one is asked for). A `localhost` host in a captured URL is
     /// replaced by `127.0.0.1`, since `localhost` may resolve to `::1`, and a wildcard (`0.0.0.0`,
     /// `[::]`) by the loopback address of its family, with a warning. A match whose capture is not a
     /// port from 1 to 65535, or a URL on a loopback address, does not make the server ready; the
@@ -278,106 +280,6 @@ impl Default for Ready {
     }
 }
 
-/// A `port` capture as a real port, or why it is not one.
-fn port_from_capture(text: &str) -> Result<u16, String> {
-    match text.parse::<u64>() {
-        Ok(0) => Err("port 0 is not a real port (the server printed the port it asked for, not the one it got)".into()),
-        Ok(p) => u16::try_from(p).map_err(|_| format!("port {p} is out of range (1-65535)")),
-        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            Err(format!("port {text} is out of range (1-65535)"))
-        }
-        Err(_) => Err(format!("port group captured {text:?}, which is not a number")),
-    }
-}
-
-/// The fatal [`Seen::IgnoredHost`] for `line`.
-fn ignored(line: &str, why: &str) -> Seen {
-    Seen::IgnoredHost(format!("server line {}: {why}", Quoted::new(line)))
-}
-
-/// The IP address of an `http` URL's host.
-fn url_ip(url: &Url) -> Option<IpAddr> {
-    match url.host()? {
-        url::Host::Ipv4(v4) => Some(v4.into()),
-        url::Host::Ipv6(v6) => Some(v6.into()),
-        url::Host::Domain(_) => None,
-    }
-}
-
-/// Puts `ip` in `url`'s host.
-fn set_ip(url: &mut Url, ip: IpAddr) {
-    url.set_ip_host(ip).expect("an http URL takes an IP");
-}
-
-/// A `url` capture as a URL on this machine (loopback, or `bind` when one was asked for), or why
-/// it is not one.
-fn url_from_capture(text: &str, line: &str, bind: Option<IpAddr>) -> Result<Url, String> {
-    let full = if text.contains("://") {
-        text.to_owned()
-    } else {
-        format!("http://{text}")
-    };
-    let mut url = Url::parse(&full)
-        .map_err(|e| format!("url group captured {text:?}, which is not a URL ({e})"))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!(
-            "url group captured {text:?}, whose scheme is not http or https"
-        ));
-    }
-    match url.host_str() {
-        Some("0.0.0.0" | "[::]") if bind.is_some() => {
-            set_ip(&mut url, bind.expect("checked just above"));
-        }
-        Some("localhost") => url
-            .set_host(Some("127.0.0.1"))
-            .expect("an http URL takes an IP"),
-        Some("0.0.0.0") => {
-            warn(&wildcard_warning(
-                "http",
-                Ipv4Addr::UNSPECIFIED.into(),
-                line,
-            ));
-            url.set_host(Some("127.0.0.1"))
-                .expect("an http URL takes an IP");
-        }
-        Some("[::]") => {
-            warn(&wildcard_warning(
-                "http",
-                Ipv6Addr::UNSPECIFIED.into(),
-                line,
-            ));
-            url.set_host(Some("[::1]"))
-                .expect("an http URL takes an IP");
-        }
-        _ => {}
-    }
-    let host = url.host_str().unwrap_or_default();
-    match host.trim_matches(['[', ']']).parse::<IpAddr>() {
-        Ok(ip) if handshake::is_ours(ip, bind.as_slice()) => {}
-        Ok(ip) => {
-            return Err(format!(
-                "url group captured {text:?}: {ip} is not a loopback address of this machine; the harness connects only to 127.0.0.1 or ::1"
-            ));
-        }
-        Err(_) => {
-            return Err(format!(
-                "url group captured {text:?}: host {host:?} is not an IP address (only localhost is rewritten, to 127.0.0.1)"
-            ));
-        }
-    }
-    match url.port_or_known_default() {
-        Some(0) => {
-            return Err(format!(
-                "url group captured {text:?}: port 0 is not a real port"
-            ));
-        }
-        Some(_) => {}
-        None => return Err(format!("url group captured {text:?}, which has no port")),
-    }
-    crate::urls::ensure_trailing_slash(&mut url);
-    Ok(url)
-}
-
 /// Text that looks like a server announcing where it listens: a URL with a port, an `IP:port`, a
 /// `localhost:port`, or `port N`.
 static ANNOUNCEMENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -450,5 +352,6 @@ pub(crate) fn check_announced_pid(server: &str, announced: u32, leader: u32) -> 
     }
 }
 
+mod capture;
 #[cfg(test)]
 mod tests;

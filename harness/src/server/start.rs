@@ -172,7 +172,7 @@ impl Server {
                     crate::ready::check_announced_pid(spawned.name(), pid, spawned.pid());
                 }
                 if self.ready.is_line() {
-                    self.confirm_listening(spawned, &listeners, line, deadline)
+                    self.confirm_listening(spawned, &listeners, line, deadline, host)
                         .await?;
                 }
                 Ok(listeners)
@@ -203,13 +203,15 @@ impl Server {
     /// A port read from the output by a regex may be the wrong number (the `127` of `127.0.0.1`):
     /// hand it out only once the server's own process group listens on it (Linux: `/proc`; where
     /// that cannot be read, the port is trusted). Polls, since a server may print its port a
-    /// moment before it listens, until the ready deadline.
+    /// moment before it listens, until the ready deadline. A server asked to bind `host` that
+    /// listens on another loopback address instead fails at once, as if it had announced it.
     async fn confirm_listening(
         &self,
         spawned: &Spawned,
         listeners: &std::collections::BTreeMap<String, url::Url>,
         line: String,
         deadline: tokio::time::Instant,
+        host: Option<std::net::IpAddr>,
     ) -> Result<(), Error> {
         #[cfg(target_os = "linux")]
         for url in listeners.values() {
@@ -218,7 +220,19 @@ impl Server {
             };
             loop {
                 match crate::listening::group_listens_on(spawned.pid(), port) {
-                    Some(true) | None => break,
+                    Some(true) => {
+                        if let Some(addr) = crate::listening::group_listening_addr(spawned.pid())
+                            .filter(|a| a.port() == port && host.is_some())
+                            && let Err(why) = crate::urls::connect_ip_on(addr.ip(), host)
+                        {
+                            return Err(Error::IgnoredHost {
+                                why: format!("server line {line:?}: it listens on {addr}: {why}"),
+                                failure: Box::new(spawned.fail(spawned.try_exit()).await),
+                            });
+                        }
+                        break;
+                    }
+                    None => break,
                     Some(false) => {}
                 }
                 if let Some(exit) = spawned.try_exit() {
@@ -235,7 +249,7 @@ impl Server {
             }
         }
         #[cfg(not(target_os = "linux"))]
-        let _ = (spawned, listeners, line, deadline);
+        let _ = (spawned, listeners, line, deadline, host);
         Ok(())
     }
 }

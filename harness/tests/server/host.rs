@@ -167,3 +167,28 @@ async fn child_spawns() {
         Err(err) => println!("REFUSED {:?} {err}", err.kind()),
     }
 }
+
+#[tokio::test]
+async fn a_ready_line_port_of_a_server_on_loopback_instead_of_the_host_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let py = Server::new("python3")
+        .args(["-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .current_dir(dir.path())
+        .ready(Ready::line(r"port (?P<port>\d+)").unwrap());
+    assert_ignored(py).await;
+}
+
+#[tokio::test]
+async fn a_listening_server_on_the_host_gets_a_url_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let py = Server::new("python3")
+        .args(["-m", "http.server", "0", "--bind", "127.0.0.2"])
+        .current_dir(dir.path())
+        .ready(Ready::listening())
+        .host(HOST)
+        .spawn()
+        .await
+        .expect("python3 -m http.server starts");
+    assert_eq!(py.url().host_str(), Some("127.0.0.2"), "{}", py.url());
+    assert!(get(py.url(), "").contains("Directory listing"));
+}
