@@ -346,27 +346,6 @@ impl Server {
         self
     }
 
-    /// Makes the server reachable from other machines (browsers of a Selenium Grid): it is asked
-    /// to bind `ip`, an address of this machine, through `HARNESS_HOST=<ip>` in its environment,
-    /// and its URL uses `ip`. Default: `HARNESS_HOST` of this process when set and not empty,
-    /// else loopback. A wildcard (`0.0.0.0`) or an address that is not on this machine is refused
-    /// before anything starts; a server that announces loopback instead fails at once.
-    ///
-    /// ```no_run
-    /// use std::net::Ipv4Addr;
-    /// # async fn f() -> Result<(), harness::Error> {
-    /// let web = harness::Server::cargo_bin("fixtures-app")?
-    ///     .host(Ipv4Addr::new(127, 0, 0, 2).into())
-    ///     .spawn()
-    ///     .await?;
-    /// assert_eq!(web.url().host_str(), Some("127.0.0.2"));
-    /// # Ok(()) }
-    /// ```
-    pub fn host(mut self, ip: IpAddr) -> Self {
-        self.host = Some(ip);
-        self
-    }
-
     /// A test hook for the harness's own cleanup tests: the spawn fails right after the OS
     /// started the process, as any later step could. The process must then be gone.
     #[doc(hidden)]
