@@ -12,8 +12,9 @@ use clap::Parser;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "fixtures-app", version, about)]
 pub struct Config {
-    /// The IP address to bind.
-    #[arg(long, env = "FIXTURES_HOST", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    /// The IP address to bind; without it, `HARNESS_HOST` (set by a harness asked to make the
+    /// server reachable from other machines) when it is an IP address, else 127.0.0.1.
+    #[arg(long, env = "FIXTURES_HOST", default_value_t = default_host())]
     pub host: IpAddr,
 
     /// The port to bind; 0 lets the OS pick a free one.
@@ -94,6 +95,18 @@ pub struct Config {
     pub ignore_sigterm: bool,
 }
 
+/// `HARNESS_HOST` when it is an IP address, else loopback.
+fn default_host() -> IpAddr {
+    host_or_loopback(std::env::var("HARNESS_HOST").ok().as_deref())
+}
+
+/// `value` as an IP address, else 127.0.0.1.
+fn host_or_loopback(value: Option<&str>) -> IpAddr {
+    value
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,11 +115,23 @@ mod tests {
     fn defaults_bind_loopback_on_an_os_port() {
         let config = Config::try_parse_from(["fixtures-app"]).unwrap();
         // The environment may override the defaults (a harness sets `PORT`, for instance).
-        if std::env::var_os("FIXTURES_HOST").is_none() {
+        if std::env::var_os("FIXTURES_HOST").is_none() && std::env::var_os("HARNESS_HOST").is_none()
+        {
             assert_eq!(config.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
         if std::env::var_os("PORT").is_none() {
             assert_eq!(config.port, 0);
+        }
+    }
+
+    #[test]
+    fn harness_host_is_the_default_when_it_is_an_address() {
+        assert_eq!(
+            host_or_loopback(Some("127.0.0.2")),
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))
+        );
+        for value in [None, Some(""), Some("not-an-ip")] {
+            assert_eq!(host_or_loopback(value), IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
     }
 

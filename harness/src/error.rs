@@ -117,6 +117,14 @@ pub enum Error {
         /// What is wrong, and what to do.
         reason: String,
     },
+    /// The host to bind ([`Server::host`](crate::Server::host), `HARNESS_HOST`) cannot be used.
+    #[error("host {host}: {reason}")]
+    BadHost {
+        /// The address, as given.
+        host: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
     /// The OS refused to start the process.
     #[error("failed to spawn `{command}`")]
     Spawn {
@@ -162,6 +170,14 @@ pub enum Error {
         line: String,
         /// The port it captured.
         port: u16,
+        /// The context.
+        failure: Box<Failure>,
+    },
+    /// The server was asked to bind a host (`HARNESS_HOST`) and announced loopback instead.
+    #[error("{why}\n{failure}")]
+    IgnoredHost {
+        /// The line and what is wrong with it.
+        why: String,
         /// The context.
         failure: Box<Failure>,
     },
@@ -323,6 +339,7 @@ impl Error {
             Error::Timeout { failure, .. }
             | Error::Handshake { failure, .. }
             | Error::NotListening { failure, .. }
+            | Error::IgnoredHost { failure, .. }
             | Error::Health { failure, .. }
             | Error::Identity { failure, .. } => Some(failure),
             _ => None,

@@ -46,6 +46,9 @@ pub(crate) enum Phase {
         pid: Option<u32>,
     },
     Malformed(HandshakeError),
+    /// The server announced loopback although it was asked to bind a host (see
+    /// [`Seen::IgnoredHost`]).
+    IgnoredHost(String),
 }
 
 /// State shared by a server's handle and its threads.
@@ -174,6 +177,7 @@ impl Monitor {
                         pid,
                     }),
                     Seen::Malformed(e) => Some(Phase::Malformed(e)),
+                    Seen::IgnoredHost(why) => Some(Phase::IgnoredHost(why)),
                 };
                 if let Some(phase) = settle {
                     *ready = None;

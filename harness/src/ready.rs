@@ -5,7 +5,7 @@
 //! [`Seen::Rejected`] for the timeout error to report, while the wait goes on.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::Error;
 use crate::handshake::{self, HandshakeError, Quoted};
+use capture::{ignored, port_from_capture, set_ip, url_from_capture, url_ip};
 
 /// How the harness learns that a server is ready and where it listens.
 ///
@@ -27,7 +28,7 @@ use crate::handshake::{self, HandshakeError, Quoted};
 /// # Ok::<(), harness::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct Ready(Kind);
+pub struct Ready(Kind, Option<IpAddr>);
 
 #[derive(Debug, Clone)]
 enum Kind {
@@ -57,6 +58,8 @@ pub(crate) enum Seen {
         /// Why it does not count, such as `port 0 is not a real port`.
         why: String,
     },
+    /// The server was asked to bind a host (`HARNESS_HOST`) and announced loopback instead: fatal.
+    IgnoredHost(String),
     /// Not the line we wait for.
     Nothing,
 }
@@ -91,11 +94,12 @@ impl Ready {
     /// let server = harness::Server::new("my-server").ready(harness::Ready::handshake());
     /// ```
     pub fn handshake() -> Self {
-        Self(Kind::Handshake)
+        Self(Kind::Handshake, None)
     }
 
     /// A line on stdout or stderr matching `regex`, which must have a named group `url` (a full URL)
-    /// or `port` (then the URL is `http://127.0.0.1:PORT/`). A `localhost` host in a captured URL is
+    /// or `port` (then the URL is `http://127.0.0.1:PORT/`, or on the address of
+    /// [`Server::host`](crate::Server::host) when one is asked for). A `localhost` host in a captured URL is
     /// replaced by `127.0.0.1`, since `localhost` may resolve to `::1`, and a wildcard (`0.0.0.0`,
     /// `[::]`) by the loopback address of its family, with a warning. A match whose capture is not a
     /// port from 1 to 65535, or a URL on a loopback address, does not make the server ready; the
@@ -119,7 +123,7 @@ impl Ready {
                 regex: regex.to_owned(),
             });
         }
-        Ok(Self(Kind::Line(compiled)))
+        Ok(Self(Kind::Line(compiled), None))
     }
 
     /// chromedriver's `ChromeDriver was started successfully on port N.`
@@ -171,7 +175,15 @@ impl Ready {
     /// # Ok(()) }
     /// ```
     pub fn listening() -> Self {
-        Self(Kind::Listening)
+        Self(Kind::Listening, None)
+    }
+
+    /// The rule for a server asked to bind `host` ([`Server::host`](crate::Server::host)): that
+    /// address is accepted, wildcards are connected to on it, and a loopback address other
+    /// than it fails the start.
+    pub(crate) fn on_host(mut self, host: Option<IpAddr>) -> Self {
+        self.1 = host;
+        self
     }
 
     /// Whether the rule is found by watching the process rather than reading its output.
@@ -198,21 +210,26 @@ impl Ready {
     /// Checks one line (already cleaned of ANSI codes and CR).
     pub(crate) fn check(&self, line: &str) -> Seen {
         match &self.0 {
-            Kind::Handshake => match handshake::detect(line) {
+            Kind::Handshake => match handshake::detect_allowing(line, self.1.as_slice()) {
                 None => Seen::Nothing,
                 Some(Err(e)) => Seen::Malformed(e),
                 Some(Ok(hs)) => {
-                    for (name, l) in &hs.listening {
-                        if l.addr.ip().is_unspecified() {
-                            warn(&wildcard_warning(name, l.addr.ip(), line));
+                    let mut listeners = BTreeMap::new();
+                    for (name, mut l) in hs.listening {
+                        let ip = l.addr.ip();
+                        if ip.is_unspecified() && self.1.is_none() {
+                            warn(&wildcard_warning(&name, ip, line));
                         }
+                        if let Some(host) = self.1 {
+                            match crate::urls::connect_ip_on(ip, Some(host)) {
+                                Ok(ip) => set_ip(&mut l.url, ip),
+                                Err(why) => return ignored(line, &why),
+                            }
+                        }
+                        listeners.insert(name, l.url);
                     }
                     Seen::Ready {
-                        listeners: hs
-                            .listening
-                            .into_iter()
-                            .map(|(name, l)| (name, l.url))
-                            .collect(),
+                        listeners,
                         pid: Some(hs.pid),
                     }
                 }
@@ -221,15 +238,27 @@ impl Ready {
                 let Some(caps) = regex.captures(line) else {
                     return Seen::Nothing;
                 };
+                let host = self.1.unwrap_or(Ipv4Addr::LOCALHOST.into());
                 let url = if let Some(url) = caps.name("url") {
-                    url_from_capture(url.as_str(), line)
+                    url_from_capture(url.as_str(), line, self.1)
                 } else if let Some(port) = caps.name("port") {
-                    port_from_capture(port.as_str())
-                        .map(|p| Url::parse(&format!("http://127.0.0.1:{p}/")).expect("valid URL"))
+                    port_from_capture(port.as_str()).map(|p| {
+                        let addr = std::net::SocketAddr::new(host, p);
+                        Url::parse(&format!("http://{addr}/")).expect("valid URL")
+                    })
                 } else {
                     Err("the regex matched but its `url` and `port` groups captured nothing".into())
                 };
                 match url {
+                    Ok(url) if self.1.is_some() => {
+                        match url_ip(&url).map(|ip| crate::urls::connect_ip_on(ip, self.1)) {
+                            Some(Err(why)) => ignored(line, &why),
+                            _ => Seen::Ready {
+                                listeners: BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)]),
+                                pid: None,
+                            },
+                        }
+                    }
                     Ok(url) => Seen::Ready {
                         listeners: BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)]),
                         pid: None,
@@ -249,83 +278,6 @@ impl Default for Ready {
     fn default() -> Self {
         Self::handshake()
     }
-}
-
-/// A `port` capture as a real port, or why it is not one.
-fn port_from_capture(text: &str) -> Result<u16, String> {
-    match text.parse::<u64>() {
-        Ok(0) => Err("port 0 is not a real port (the server printed the port it asked for, not the one it got)".into()),
-        Ok(p) => u16::try_from(p).map_err(|_| format!("port {p} is out of range (1-65535)")),
-        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            Err(format!("port {text} is out of range (1-65535)"))
-        }
-        Err(_) => Err(format!("port group captured {text:?}, which is not a number")),
-    }
-}
-
-/// A `url` capture as a URL on this machine, or why it is not one.
-fn url_from_capture(text: &str, line: &str) -> Result<Url, String> {
-    let full = if text.contains("://") {
-        text.to_owned()
-    } else {
-        format!("http://{text}")
-    };
-    let mut url = Url::parse(&full)
-        .map_err(|e| format!("url group captured {text:?}, which is not a URL ({e})"))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!(
-            "url group captured {text:?}, whose scheme is not http or https"
-        ));
-    }
-    match url.host_str() {
-        Some("localhost") => url
-            .set_host(Some("127.0.0.1"))
-            .expect("an http URL takes an IP"),
-        Some("0.0.0.0") => {
-            warn(&wildcard_warning(
-                "http",
-                Ipv4Addr::UNSPECIFIED.into(),
-                line,
-            ));
-            url.set_host(Some("127.0.0.1"))
-                .expect("an http URL takes an IP");
-        }
-        Some("[::]") => {
-            warn(&wildcard_warning(
-                "http",
-                Ipv6Addr::UNSPECIFIED.into(),
-                line,
-            ));
-            url.set_host(Some("[::1]"))
-                .expect("an http URL takes an IP");
-        }
-        _ => {}
-    }
-    let host = url.host_str().unwrap_or_default();
-    match host.trim_matches(['[', ']']).parse::<IpAddr>() {
-        Ok(ip) if handshake::is_ours(ip, &[]) => {}
-        Ok(ip) => {
-            return Err(format!(
-                "url group captured {text:?}: {ip} is not a loopback address of this machine; the harness connects only to 127.0.0.1 or ::1"
-            ));
-        }
-        Err(_) => {
-            return Err(format!(
-                "url group captured {text:?}: host {host:?} is not an IP address (only localhost is rewritten, to 127.0.0.1)"
-            ));
-        }
-    }
-    match url.port_or_known_default() {
-        Some(0) => {
-            return Err(format!(
-                "url group captured {text:?}: port 0 is not a real port"
-            ));
-        }
-        Some(_) => {}
-        None => return Err(format!("url group captured {text:?}, which has no port")),
-    }
-    crate::urls::ensure_trailing_slash(&mut url);
-    Ok(url)
 }
 
 /// Text that looks like a server announcing where it listens: a URL with a port, an `IP:port`, a
@@ -355,15 +307,19 @@ pub(crate) fn looks_like_announcement(line: &str) -> Option<String> {
     ANNOUNCEMENT.find(&cleaned).map(|m| m.as_str().to_owned())
 }
 
-/// The `http` listener map for a socket address, connecting on loopback when it is unspecified.
-pub(crate) fn listener_url(addr: std::net::SocketAddr) -> BTreeMap<String, Url> {
-    let ip = crate::urls::connect_ip(addr.ip());
+/// The `http` listener map for a socket address, connecting on loopback (or `host`, see
+/// [`crate::urls::connect_ip_on`]) when it is unspecified.
+pub(crate) fn listener_url(
+    addr: std::net::SocketAddr,
+    host: Option<IpAddr>,
+) -> Result<BTreeMap<String, Url>, String> {
+    let ip = crate::urls::connect_ip_on(addr.ip(), host)?;
     let url = Url::parse(&format!(
         "http://{}/",
         std::net::SocketAddr::new(ip, addr.port())
     ))
     .expect("a socket address makes a URL");
-    BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)])
+    Ok(BTreeMap::from([(crate::urls::PRIMARY.to_owned(), url)]))
 }
 
 /// Checks the pid a handshake announced against the server the harness started, `leader`, which
@@ -396,5 +352,6 @@ pub(crate) fn check_announced_pid(server: &str, announced: u32, leader: u32) -> 
     }
 }
 
+mod capture;
 #[cfg(test)]
 mod tests;

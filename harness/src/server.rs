@@ -1,6 +1,7 @@
 //! [`Server`]: describe a server, spawn it on port 0, and learn where it listens.
 
 use std::ffi::{OsStr, OsString};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -74,6 +75,7 @@ pub struct Server {
     keep: Option<bool>,
     fail_after_spawn: bool,
     log_file: Option<PathBuf>,
+    host: Option<IpAddr>,
 }
 
 impl Server {
@@ -100,6 +102,7 @@ impl Server {
             keep: None,
             fail_after_spawn: false,
             log_file: None,
+            host: None,
         }
     }
 
@@ -397,9 +400,11 @@ impl Server {
             });
         }
         self.checks.validate()?;
+        self.checked_host()?;
         Ok(program)
     }
 }
 
 mod attach;
+mod host;
 mod start;

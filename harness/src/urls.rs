@@ -36,6 +36,29 @@ pub(crate) fn connect_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Where to connect to a listener bound to `ip` when the server was asked to bind `host`
+/// (`HARNESS_HOST`, [`Server::host`](crate::Server::host)): a wildcard on `host`, `host` itself on
+/// itself, any other address as it is. `Err` for a loopback address other than `host`: the server
+/// ignored `HARNESS_HOST`, and a browser on another machine cannot reach this one's loopback.
+/// Without a host this is [`connect_ip`].
+#[cfg(feature = "server")]
+pub(crate) fn connect_ip_on(ip: IpAddr, host: Option<IpAddr>) -> Result<IpAddr, String> {
+    let Some(host) = host else {
+        return Ok(connect_ip(ip));
+    };
+    if ip.is_unspecified() || ip == host {
+        return Ok(host);
+    }
+    if is_loopback(ip) {
+        return Err(format!(
+            "the server was asked to bind {host} (HARNESS_HOST={host}) but announced {ip}: the \
+             server ignored HARNESS_HOST, and remote browsers cannot reach a loopback address; \
+             make it bind the address in $HARNESS_HOST"
+        ));
+    }
+    Ok(ip)
+}
+
 /// Makes `url` a base that [`Url::join`] extends instead of replacing its last segment:
 /// `http://127.0.0.1:8080/app` becomes `http://127.0.0.1:8080/app/`.
 pub(crate) fn ensure_trailing_slash(url: &mut Url) {
@@ -56,6 +79,22 @@ mod tests {
         listeners.insert(PRIMARY.to_owned(), 3);
         assert_eq!(primary(&listeners), Some(&3));
         assert_eq!(primary(&BTreeMap::<String, u8>::new()), None);
+    }
+
+    #[test]
+    #[cfg(feature = "server")]
+    fn a_host_takes_wildcards_and_refuses_other_loopback_addresses() {
+        let host: IpAddr = "127.0.0.2".parse().unwrap();
+        let on = |ip: &str| connect_ip_on(ip.parse().unwrap(), Some(host));
+        assert_eq!(on("0.0.0.0"), Ok(host));
+        assert_eq!(on("127.0.0.2"), Ok(host));
+        assert!(
+            on("127.0.0.1")
+                .unwrap_err()
+                .contains("ignored HARNESS_HOST")
+        );
+        let none = connect_ip_on("0.0.0.0".parse().unwrap(), None);
+        assert_eq!(none, Ok(Ipv4Addr::LOCALHOST.into()));
     }
 
     #[test]

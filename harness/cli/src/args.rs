@@ -97,6 +97,13 @@ pub(crate) struct StackArgs {
     #[arg(long = "listening", value_name = "NAME")]
     pub(crate) listening: Vec<String>,
 
+    /// Make every server reachable from other machines (the browsers of a Selenium Grid): each
+    /// is asked to bind ADDR, an address of this machine such as a bridge address, through
+    /// HARNESS_HOST=ADDR, and NAME_URL uses it. Default: HARNESS_HOST, else 127.0.0.1. A wildcard
+    /// (0.0.0.0, ::) or an address not on this machine is refused before anything starts.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) host: Option<String>,
+
     /// An environment variable for server NAME only: NAME=KEY=VALUE. Repeatable.
     #[arg(long = "env", value_name = "NAME=KEY=VALUE")]
     pub(crate) env: Vec<String>,

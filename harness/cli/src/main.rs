@@ -19,6 +19,13 @@
 //! logs to stderr with a `[NAME]` prefix; without it, the last 40 lines of each server's stdout and
 //! stderr are shown only when something failed. `HARNESS_LOG=1` streams them too.
 //!
+//! `--host ADDR` makes every server reachable from other machines (the browsers of a Selenium
+//! Grid): each is asked to bind ADDR, an address of this machine such as a bridge address, through
+//! `HARNESS_HOST=ADDR` in its environment (fixtures-app binds it; a server of yours must too), and
+//! its `NAME_URL` uses ADDR. The default is `HARNESS_HOST`, else loopback. `0.0.0.0`, `::` and an
+//! address not on this machine are refused before anything starts (exit status 2); a server that
+//! announces loopback instead fails at once (3).
+//!
 //! `--pool N` (1 to 64, with `--browser`) serves `WEBDRIVER_URL` from a pooling endpoint (below)
 //! run inside `harness` instead of a bare driver, exported as `HARNESS_WEBDRIVER_POOL` too (and as
 //! `serve`'s `webdriver_url`); `--isolation reset|context` as for `harness webdriver`.

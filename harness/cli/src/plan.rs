@@ -76,6 +76,7 @@ impl Plan {
         let ready = per_server("--ready", &args.ready, "NAME=REGEX", known)?;
         let health = per_server("--health", &args.health, "NAME=PATH", known)?;
         let extra = ServerOptions::parse(args, &known)?;
+        let host = args.host.as_deref().map(parse_host).transpose()?;
 
         let mut servers = Vec::with_capacity(commands.len());
         for (name, prefix, words) in commands {
@@ -97,10 +98,21 @@ impl Plan {
             if let Some(echo) = echo {
                 server = server.echo_logs(echo);
             }
-            server.validate().map_err(|error| UsageError::Server {
-                context: format!("--server {name}"),
-                error: Box::new(error),
-            })?;
+            if let Some(ip) = host {
+                server = server.host(ip);
+            }
+            server
+                .validate()
+                .map_err(|error| match (error, &args.host) {
+                    (harness::Error::BadHost { reason, .. }, Some(given)) => UsageError::Host {
+                        given: given.clone(),
+                        reason,
+                    },
+                    (error, _) => UsageError::Server {
+                        context: format!("--server {name}"),
+                        error: Box::new(error),
+                    },
+                })?;
             servers.push(Named {
                 name,
                 prefix,
@@ -133,6 +145,16 @@ impl Plan {
             pool,
         })
     }
+}
+
+/// `--host ADDR` as an IP address (whether it is one of this machine's is the library's check).
+fn parse_host(given: &str) -> Result<std::net::IpAddr, UsageError> {
+    given.parse().map_err(|_| UsageError::Host {
+        given: given.to_owned(),
+        reason: "not an IP address; give an address of this machine that the browsers can \
+                 reach, e.g. the bridge address"
+            .into(),
+    })
 }
 
 /// The rule of `--ready NAME=VALUE`: a preset for `@PRESET`, else VALUE as a regex.

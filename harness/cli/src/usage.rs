@@ -87,6 +87,14 @@ pub(crate) enum UsageError {
         /// The server's name.
         name: String,
     },
+    /// `--host` is not an IP address of this machine, or is a wildcard.
+    #[error("--host {given}: {reason}")]
+    Host {
+        /// What was given.
+        given: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
     /// The library refused a server's description (program not found, bad regex, bad path...).
     #[error("{context}: {}", one_line(.error))]
     Server {

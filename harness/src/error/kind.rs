@@ -58,7 +58,8 @@ impl Error {
             | Error::RegexWithoutGroup { .. }
             | Error::Unsupported { .. }
             | Error::BadPath { .. }
-            | Error::BadAttach { .. } => ErrorKind::BadInput,
+            | Error::BadAttach { .. }
+            | Error::BadHost { .. } => ErrorKind::BadInput,
             #[cfg(feature = "browser")]
             Error::UnknownBrowser { .. }
             | Error::DriverNotFound { .. }
@@ -68,6 +69,7 @@ impl Error {
             | Error::Timeout { .. }
             | Error::Handshake { .. }
             | Error::NotListening { .. }
+            | Error::IgnoredHost { .. }
             | Error::Health { .. }
             | Error::Identity { .. } => ErrorKind::NotStarted,
             #[cfg(feature = "browser")]

@@ -207,3 +207,46 @@ fn an_announced_pid_is_checked_against_the_started_group() {
     );
     let _ = group.wait();
 }
+
+#[test]
+fn a_host_is_accepted_takes_wildcards_and_refuses_other_loopback_addresses() {
+    let host: IpAddr = "10.9.8.7".parse().unwrap();
+    let hs =
+        |ip: &str| format!(r#"{{"harness":1,"pid":7,"listening":{{"http":"http://{ip}:8080"}}}}"#);
+    let handshake = Ready::handshake().on_host(Some(host));
+    assert_eq!(
+        ready_url(&handshake, &hs("10.9.8.7")),
+        "http://10.9.8.7:8080/"
+    );
+    assert_eq!(
+        ready_url(&handshake, &hs("0.0.0.0")),
+        "http://10.9.8.7:8080/"
+    );
+    let port = Ready::line(r"port (?P<port>\d+)")
+        .unwrap()
+        .on_host(Some(host));
+    assert_eq!(ready_url(&port, "port 41"), "http://10.9.8.7:41/");
+    let url = Ready::line(r"on (?P<url>\S+)").unwrap().on_host(Some(host));
+    assert_eq!(
+        ready_url(&url, "on http://10.9.8.7:5/"),
+        "http://10.9.8.7:5/"
+    );
+    assert_eq!(
+        ready_url(&url, "on http://0.0.0.0:5/"),
+        "http://10.9.8.7:5/"
+    );
+    for (ready, line) in [
+        (&handshake, hs("127.0.0.1")),
+        (&url, "on http://localhost:5/".to_owned()),
+    ] {
+        match ready.check(&line) {
+            Seen::IgnoredHost(why) => assert!(why.contains("ignored HARNESS_HOST"), "{why}"),
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+    // Without a host, that address is another machine's.
+    assert!(matches!(
+        Ready::handshake().check(&hs("10.9.8.7")),
+        Seen::Malformed(_)
+    ));
+}

@@ -37,6 +37,7 @@ impl Server {
     /// ```
     pub async fn spawn(&self) -> Result<ServerHandle, Error> {
         let program = self.validate()?;
+        let host = self.checked_host()?;
         let name = self.display_name(&program);
         let command = command_line(&program, &self.args);
         let keep = self.keep.unwrap_or_else(|| env_flag("HARNESS_KEEP"));
@@ -65,6 +66,11 @@ impl Server {
                 cmd.env(key, value);
             }
         }
+        if let Some(ip) = host
+            && self.env_value(super::host::HOST_ENV).is_none()
+        {
+            cmd.env(super::host::HOST_ENV, ip.to_string());
+        }
         for (key, value) in &self.envs {
             cmd.env_change(key, value.as_deref());
         }
@@ -92,14 +98,14 @@ impl Server {
             instance_id,
             echo: self.echo.unwrap_or_else(|| env_flag("HARNESS_LOG")),
             kept,
-            ready: self.ready.clone(),
+            ready: self.ready.clone().on_host(host),
             fail_after_spawn: self.fail_after_spawn,
             log,
         };
         let deadline = tokio::time::Instant::now() + self.ready_timeout;
         // Any error from here on drops `spawned`, which kills and reaps the whole group.
         let spawned = Spawned::start(cmd, launch).await?;
-        let listeners = self.wait_ready(&spawned, deadline).await?;
+        let listeners = self.wait_ready(&spawned, deadline, host).await?;
         let primary = crate::urls::primary(&listeners)
             .cloned()
             .expect("a ready server has at least one listener");
@@ -121,6 +127,7 @@ impl Server {
         &self,
         spawned: &Spawned,
         deadline: tokio::time::Instant,
+        host: Option<std::net::IpAddr>,
     ) -> Result<std::collections::BTreeMap<String, url::Url>, Error> {
         let monitor = spawned.monitor();
         let listening = async {
@@ -130,10 +137,13 @@ impl Server {
             loop {
                 #[cfg(target_os = "linux")]
                 if let Some(addr) = crate::listening::group_listening_addr(spawned.pid()) {
-                    return Phase::Ready {
-                        listeners: crate::ready::listener_url(addr),
-                        line: String::new(),
-                        pid: None,
+                    return match crate::ready::listener_url(addr, host) {
+                        Ok(listeners) => Phase::Ready {
+                            listeners,
+                            line: String::new(),
+                            pid: None,
+                        },
+                        Err(why) => Phase::IgnoredHost(format!("it listens on {addr}: {why}")),
                     };
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -162,7 +172,7 @@ impl Server {
                     crate::ready::check_announced_pid(spawned.name(), pid, spawned.pid());
                 }
                 if self.ready.is_line() {
-                    self.confirm_listening(spawned, &listeners, line, deadline)
+                    self.confirm_listening(spawned, &listeners, line, deadline, host)
                         .await?;
                 }
                 Ok(listeners)
@@ -175,6 +185,10 @@ impl Server {
                     problem: source,
                 })
             }
+            Phase::IgnoredHost(why) => Err(Error::IgnoredHost {
+                why,
+                failure: Box::new(spawned.fail(spawned.try_exit()).await),
+            }),
             // Exited before it was ready. Kill what is left of its group first (a grandchild may
             // hold the pipes), then read the pipes to their end: the last lines explain the exit.
             Phase::Starting => {
@@ -189,13 +203,15 @@ impl Server {
     /// A port read from the output by a regex may be the wrong number (the `127` of `127.0.0.1`):
     /// hand it out only once the server's own process group listens on it (Linux: `/proc`; where
     /// that cannot be read, the port is trusted). Polls, since a server may print its port a
-    /// moment before it listens, until the ready deadline.
+    /// moment before it listens, until the ready deadline. A server asked to bind `host` that
+    /// listens on another loopback address instead fails at once, as if it had announced it.
     async fn confirm_listening(
         &self,
         spawned: &Spawned,
         listeners: &std::collections::BTreeMap<String, url::Url>,
         line: String,
         deadline: tokio::time::Instant,
+        host: Option<std::net::IpAddr>,
     ) -> Result<(), Error> {
         #[cfg(target_os = "linux")]
         for url in listeners.values() {
@@ -204,7 +220,19 @@ impl Server {
             };
             loop {
                 match crate::listening::group_listens_on(spawned.pid(), port) {
-                    Some(true) | None => break,
+                    Some(true) => {
+                        if let Some(addr) = crate::listening::group_listening_addr(spawned.pid())
+                            .filter(|a| a.port() == port && host.is_some())
+                            && let Err(why) = crate::urls::connect_ip_on(addr.ip(), host)
+                        {
+                            return Err(Error::IgnoredHost {
+                                why: format!("server line {line:?}: it listens on {addr}: {why}"),
+                                failure: Box::new(spawned.fail(spawned.try_exit()).await),
+                            });
+                        }
+                        break;
+                    }
+                    None => break,
                     Some(false) => {}
                 }
                 if let Some(exit) = spawned.try_exit() {
@@ -221,7 +249,7 @@ impl Server {
             }
         }
         #[cfg(not(target_os = "linux"))]
-        let _ = (spawned, listeners, line, deadline);
+        let _ = (spawned, listeners, line, deadline, host);
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ mod attach;
 mod cleanup;
 mod failures;
 mod honest;
+mod host;
 mod input;
 mod readiness;
 mod scale;

@@ -12,6 +12,7 @@ mod failures;
 mod foreign;
 mod foreign_input;
 mod honest;
+mod host;
 mod input;
 mod lifetime;
 mod nextest;
