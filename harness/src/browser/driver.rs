@@ -265,8 +265,8 @@ fn same_endpoint(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
-/// The driver program as a [`Server`] on port 0, ready at its own "listening" line, with a
-/// `TMPDIR` the watchdog deletes (see [`driver_tmp`]).
+/// The driver program as a [`Server`] on port 0 of 127.0.0.1 (whatever `HARNESS_HOST` says),
+/// ready at its own "listening" line, with a `TMPDIR` the watchdog deletes (see [`driver_tmp`]).
 pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Server {
     let server = match browser {
         Browser::Chrome => Server::new(program)
@@ -289,6 +289,9 @@ pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Serv
     };
     server
         .name(browser.driver_program())
+        // Drivers listen on loopback whatever `HARNESS_HOST` asks of the servers under test:
+        // only the browsers they start need to reach those.
+        .host(std::net::Ipv4Addr::LOCALHOST.into())
         .ready_timeout(Duration::from_secs(30))
         .grace(Duration::from_secs(2))
 }
