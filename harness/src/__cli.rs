@@ -50,7 +50,18 @@ pub fn in_foreground_group() -> Option<bool> {
 /// ```
 #[cfg(target_os = "linux")]
 pub fn process_is_live(pid: u32) -> bool {
-    crate::procfs::stat(pid).is_some_and(|stat| stat.is_live())
+    crate::procfs::is_live(pid)
+}
+
+/// The prefix of server `name`'s variables (`web-api` gives `WEB_API`, for `WEB_API_URL`), `None`
+/// for a name that cannot be part of a variable name: the rule `SharedServer` reads them back by.
+///
+/// ```
+/// assert_eq!(harness::__cli::env_prefix("web-api").as_deref(), Some("WEB_API"));
+/// assert_eq!(harness::__cli::env_prefix("a b"), None);
+/// ```
+pub fn env_prefix(name: &str) -> Option<String> {
+    crate::attached::env_prefix(name)
 }
 
 /// Cargo's target directory for this build, as `Server::cargo_bin` finds it.

@@ -104,7 +104,7 @@ fn read_tail(path: &std::path::Path) -> std::io::Result<String> {
 
 #[cfg(target_os = "linux")]
 fn is_live(pid: u32) -> bool {
-    crate::procfs::stat(pid).is_some_and(|stat| stat.is_live())
+    crate::procfs::is_live(pid)
 }
 
 #[cfg(all(unix, not(target_os = "linux")))]

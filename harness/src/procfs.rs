@@ -48,6 +48,11 @@ pub(crate) fn parse_stat(line: &str) -> Option<Stat> {
     })
 }
 
+/// Whether process `pid` is running: it exists and is not a zombie awaiting its reap.
+pub(crate) fn is_live(pid: u32) -> bool {
+    stat(pid).is_some_and(|stat| stat.is_live())
+}
+
 /// The stat of process `pid`; `None` once it is gone (or `/proc` cannot be read).
 pub(crate) fn stat(pid: u32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)

@@ -256,18 +256,12 @@ fn check_reserved(name: &str, prefix: &str) -> Result<(), UsageError> {
     }
 }
 
-/// `web-api` → `WEB_API`, refusing names that are empty or have other characters.
+/// `web-api` → `WEB_API` (the library's rule, which `SharedServer` reads them back by), refusing
+/// names that are empty or have other characters.
 fn env_prefix(name: &str) -> Result<String, UsageError> {
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid {
-        return Err(UsageError::BadName {
-            name: name.to_owned(),
-        });
-    }
-    Ok(name.to_ascii_uppercase().replace('-', "_"))
+    harness::__cli::env_prefix(name).ok_or_else(|| UsageError::BadName {
+        name: name.to_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -79,13 +79,24 @@ fn finish(mut child: Child, limit: Duration) -> (std::process::ExitStatus, Strin
 }
 
 /// The marked processes named like a part of the stack, once a browser of the run is up.
-fn wait_for_stack(marker: &str) -> Vec<(u32, String)> {
+fn wait_for_stack(marker: &str, run: &mut Child) -> Vec<(u32, String)> {
+    let mut ended = None;
     let up = wait_until(RUN_LIMIT, || {
-        marked(marker)
-            .iter()
-            .any(|(_, name)| name.starts_with("chrom") || name.starts_with("firefox"))
+        // A run that ended first (no cargo-nextest, a failed setup) has nothing left to wait for.
+        ended = run.try_wait().expect("wait for nextest");
+        ended.is_some()
+            || marked(marker)
+                .iter()
+                .any(|(_, name)| name.starts_with("chrom") || name.starts_with("firefox"))
     });
     let seen = marked(marker);
+    if let Some(status) = ended {
+        let mut out = String::new();
+        if let Some(mut stderr) = run.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut out);
+        }
+        panic!("cargo nextest ended ({status}) before a browser of the run came up: {out}");
+    }
     assert!(up, "no browser of the run came up: {seen:?}");
     seen
 }
@@ -137,8 +148,8 @@ fn a_nextest_run_shares_one_stack_and_leaves_nothing() {
 #[test]
 fn interrupting_nextest_leaves_nothing() {
     let marker = format!("HARNESS_NEXTEST_MARK={}", unique());
-    let run = nextest(&marker, SLOW_TEST);
-    let seen = wait_for_stack(&marker);
+    let mut run = nextest(&marker, SLOW_TEST);
+    let seen = wait_for_stack(&marker, &mut run);
     let group = rustix::process::Pid::from_raw(run.id() as i32).expect("a pid");
     rustix::process::kill_process_group(group, rustix::process::Signal::INT)
         .expect("SIGINT to nextest's group, as Ctrl-C sends it");
@@ -150,8 +161,8 @@ fn interrupting_nextest_leaves_nothing() {
 #[test]
 fn sigkilling_nextest_leaves_nothing() {
     let marker = format!("HARNESS_NEXTEST_MARK={}", unique());
-    let run = nextest(&marker, SLOW_TEST);
-    let seen = wait_for_stack(&marker);
+    let mut run = nextest(&marker, SLOW_TEST);
+    let seen = wait_for_stack(&marker, &mut run);
     // cargo runs cargo-nextest as a child: SIGKILL that one, the process the stack watches.
     let nextest_pid = seen
         .iter()
