@@ -271,6 +271,27 @@ pub enum Error {
         /// The limit.
         timeout: Duration,
     },
+    /// A Selenium Grid the harness was asked to start cannot be: a missing jar, a node without a
+    /// browser. Found before anything starts.
+    #[cfg(feature = "browser")]
+    #[error("Selenium Grid: {reason}")]
+    BadGrid {
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+    /// A Selenium Grid node started but its hub never listed it as up.
+    #[cfg(feature = "browser")]
+    #[error("Selenium Grid node `{node}` did not join the hub at {hub} within {timeout:?}: {seen}")]
+    GridNodeAbsent {
+        /// The node's name.
+        node: String,
+        /// The hub's URL.
+        hub: String,
+        /// How long the harness waited.
+        timeout: Duration,
+        /// What the hub said last, and the node's log tail.
+        seen: String,
+    },
     /// Closing a session took too long; its driver was stopped anyway.
     #[cfg(feature = "browser")]
     #[error(

@@ -59,6 +59,8 @@ mod checks;
 mod error;
 #[cfg(feature = "server")]
 mod exit;
+#[cfg(all(feature = "browser", unix))]
+pub mod grid;
 #[cfg(feature = "server")]
 mod handle;
 #[cfg(feature = "server")]

@@ -11,8 +11,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::procfs;
 
-/// The first TCP socket in LISTEN state that process `pid` holds, if any.
-pub(crate) fn listening_addr(pid: u32) -> Option<SocketAddr> {
+/// The first TCP socket in LISTEN state that process `pid` holds on a port not in `skip`, if any.
+pub(crate) fn listening_addr(pid: u32, skip: &[u16]) -> Option<SocketAddr> {
     let inodes = socket_inodes(pid).ok()?;
     if inodes.is_empty() {
         return None;
@@ -22,19 +22,20 @@ pub(crate) fn listening_addr(pid: u32) -> Option<SocketAddr> {
         text.lines()
             .skip(1)
             .filter_map(parse_entry)
-            .find(|(_, inode)| inodes.contains(inode))
+            .find(|(addr, inode)| inodes.contains(inode) && !skip.contains(&addr.port()))
             .map(|(addr, _)| addr)
     })
 }
 
-/// The first TCP socket in LISTEN state of process group `pgid`: its leader's, else any other
-/// member's (the real server behind `npm start` or a `sh -c` wrapper that does not `exec`).
-pub(crate) fn group_listening_addr(pgid: u32) -> Option<SocketAddr> {
-    listening_addr(pgid).or_else(|| {
+/// The first TCP socket in LISTEN state of process group `pgid` on a port not in `skip`: its
+/// leader's, else any other member's (the real server behind `npm start` or a `sh -c` wrapper
+/// that does not `exec`).
+pub(crate) fn group_listening_addr(pgid: u32, skip: &[u16]) -> Option<SocketAddr> {
+    listening_addr(pgid, skip).or_else(|| {
         procfs::group_members(pgid)?
             .into_iter()
             .filter(|&pid| pid != pgid)
-            .find_map(listening_addr)
+            .find_map(|pid| listening_addr(pid, skip))
     })
 }
 
@@ -228,7 +229,7 @@ mod tests {
     #[test]
     fn finds_our_own_listener() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let found = listening_addr(std::process::id()).unwrap();
+        let found = listening_addr(std::process::id(), &[]).unwrap();
         assert_eq!(found, listener.local_addr().unwrap());
     }
 }

@@ -34,7 +34,8 @@ pub struct Ready(Kind, Option<IpAddr>);
 enum Kind {
     Handshake,
     Line(Regex),
-    Listening,
+    /// The first port the process listens on, except these (a Selenium hub's event bus).
+    Listening(Vec<u16>),
 }
 
 /// What a readiness rule made of one line.
@@ -175,7 +176,22 @@ impl Ready {
     /// # Ok(()) }
     /// ```
     pub fn listening() -> Self {
-        Self(Kind::Listening, None)
+        Self(Kind::Listening(Vec::new()), None)
+    }
+
+    /// [`listening`](Self::listening), on a port other than `ports` (which the server listens on
+    /// too, for something else than HTTP).
+    #[cfg_attr(not(feature = "browser"), allow(dead_code))]
+    pub(crate) fn listening_except(ports: Vec<u16>) -> Self {
+        Self(Kind::Listening(ports), None)
+    }
+
+    /// The ports a [`listening`](Self::listening) rule passes over.
+    pub(crate) fn skipped_ports(&self) -> &[u16] {
+        match &self.0 {
+            Kind::Listening(skip) => skip,
+            _ => &[],
+        }
     }
 
     /// The rule for a server asked to bind `host` ([`Server::host`](crate::Server::host)): that
@@ -188,7 +204,7 @@ impl Ready {
 
     /// Whether the rule is found by watching the process rather than reading its output.
     pub(crate) fn is_listening(&self) -> bool {
-        matches!(self.0, Kind::Listening)
+        matches!(self.0, Kind::Listening(_))
     }
 
     /// Whether the port comes from a regex over the server's output, which may match the wrong
@@ -269,7 +285,7 @@ impl Ready {
                     },
                 }
             }
-            Kind::Listening => Seen::Nothing,
+            Kind::Listening(_) => Seen::Nothing,
         }
     }
 }

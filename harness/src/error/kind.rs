@@ -64,7 +64,8 @@ impl Error {
             Error::UnknownBrowser { .. }
             | Error::DriverNotFound { .. }
             | Error::BrowserNotFound { .. }
-            | Error::BadWebDriverUrl { .. } => ErrorKind::BadInput,
+            | Error::BadWebDriverUrl { .. }
+            | Error::BadGrid { .. } => ErrorKind::BadInput,
             Error::Exited(_)
             | Error::Timeout { .. }
             | Error::Handshake { .. }
@@ -72,6 +73,8 @@ impl Error {
             | Error::IgnoredHost { .. }
             | Error::Health { .. }
             | Error::Identity { .. } => ErrorKind::NotStarted,
+            #[cfg(feature = "browser")]
+            Error::GridNodeAbsent { .. } => ErrorKind::NotStarted,
             #[cfg(feature = "browser")]
             Error::NewSession { .. }
             | Error::SessionTimeout { .. }

@@ -136,7 +136,10 @@ impl Server {
             }
             loop {
                 #[cfg(target_os = "linux")]
-                if let Some(addr) = crate::listening::group_listening_addr(spawned.pid()) {
+                if let Some(addr) = crate::listening::group_listening_addr(
+                    spawned.pid(),
+                    self.ready.skipped_ports(),
+                ) {
                     return match crate::ready::listener_url(addr, host) {
                         Ok(listeners) => Phase::Ready {
                             listeners,
@@ -221,8 +224,9 @@ impl Server {
             loop {
                 match crate::listening::group_listens_on(spawned.pid(), port) {
                     Some(true) => {
-                        if let Some(addr) = crate::listening::group_listening_addr(spawned.pid())
-                            .filter(|a| a.port() == port && host.is_some())
+                        if let Some(addr) =
+                            crate::listening::group_listening_addr(spawned.pid(), &[])
+                                .filter(|a| a.port() == port && host.is_some())
                             && let Err(why) = crate::urls::connect_ip_on(addr.ip(), host)
                         {
                             return Err(Error::IgnoredHost {

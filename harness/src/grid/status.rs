@@ -1,0 +1,102 @@
+//! What a Grid 4 says of its nodes: `GET /status`.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use url::Url;
+
+/// One node a Grid lists, as its `/status` says.
+///
+/// ```
+/// let node = harness::grid::NodeStatus {
+///     uri: "http://198.18.3.2:5555".into(),
+///     availability: "UP".into(),
+///     browsers: vec!["chrome".into()],
+/// };
+/// assert!(node.is_up());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStatus {
+    /// The URI the node registered with.
+    pub uri: String,
+    /// `UP`, `DOWN` or `DRAINING`.
+    pub availability: String,
+    /// The `browserName` of each slot's stereotype, once each.
+    pub browsers: Vec<String>,
+}
+
+impl NodeStatus {
+    /// Whether the Grid hands the node new sessions.
+    pub fn is_up(&self) -> bool {
+        self.availability == "UP"
+    }
+}
+
+/// The nodes in a `/status` answer; `None` when it is not a Grid 4 answer (no `value.nodes`).
+pub(crate) fn parse(status: &Value) -> Option<Vec<NodeStatus>> {
+    let nodes = status.get("value")?.get("nodes")?.as_array()?;
+    Some(
+        nodes
+            .iter()
+            .map(|node| {
+                let mut browsers: Vec<String> = node["slots"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|slot| slot["stereotype"]["browserName"].as_str())
+                    .map(str::to_owned)
+                    .collect();
+                browsers.dedup();
+                NodeStatus {
+                    uri: node["uri"].as_str().unwrap_or_default().to_owned(),
+                    availability: node["availability"].as_str().unwrap_or_default().to_owned(),
+                    browsers,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Asks the Grid at `url` for its nodes, waiting at most `limit`.
+pub(crate) async fn nodes(url: &Url, limit: Duration) -> Result<Vec<NodeStatus>, String> {
+    let status = url.join("status").map_err(|e| e.to_string())?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(limit)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = http
+        .get(status.clone())
+        .send()
+        .await
+        .map_err(|e| format!("GET {status}: {e}"))?;
+    let body: Value = answer
+        .json()
+        .await
+        .map_err(|e| format!("GET {status}: not JSON: {e}"))?;
+    parse(&body).ok_or_else(|| format!("GET {status}: not a Selenium Grid 4 status: {body}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn reads_the_nodes_of_a_grid_4_status() {
+        // The shape of Grid 4.20's answer, trimmed.
+        let status = json!({"value": {"ready": true, "message": "Selenium Grid ready.", "nodes": [
+            {"uri": "http://198.18.3.2:5555", "availability": "UP", "slots": [
+                {"stereotype": {"browserName": "chrome", "platformName": "linux"}},
+                {"stereotype": {"browserName": "chrome", "platformName": "linux"}}]},
+            {"uri": "http://198.18.3.3:5555", "availability": "DOWN", "slots": [
+                {"stereotype": {"browserName": "firefox"}}]}]}});
+        let nodes = parse(&status).unwrap();
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[0].browsers, ["chrome"]);
+        assert!(nodes[0].is_up());
+        assert!(!nodes[1].is_up());
+        assert_eq!(parse(&json!({"value": {"ready": true}})), None);
+    }
+}

@@ -1,0 +1,50 @@
+//! One machine: standalone Grids on OS-assigned ports never collide.
+
+use fantoccini::Locator;
+use harness::Browser;
+use harness::grid::Grid;
+
+use super::setup;
+
+/// Two standalone Grids at once (as two checkouts' suites would start them), each on a port of
+/// its own, each serving a Chrome and a Firefox session that reach a page of fixtures-app.
+#[tokio::test]
+#[ignore = "needs Java 17 and the Grid 4 jar (.ci/install grid); run by .ci/run"]
+async fn standalone_grids_on_os_assigned_ports_side_by_side() {
+    let jar = setup::jar();
+    let start = || {
+        Grid::standalone(&jar)
+            .browser(Browser::Chrome)
+            .browser(Browser::Firefox)
+            .start()
+    };
+    let (a, b) = tokio::join!(start(), start());
+    let (a, b) = (a.expect("grid a starts"), b.expect("grid b starts"));
+    assert_ne!(a.url().port(), b.url().port(), "two Grids, two ports");
+    assert_ne!(a.url().port(), Some(4444), "not Grid's fixed default");
+    let web = crate::support::web().await;
+    for grid in [&a, &b] {
+        for browser in [Browser::Chrome, Browser::Firefox] {
+            let driver = harness::Driver::remote(grid.url().as_str(), browser).unwrap();
+            let session = driver.session().await.unwrap();
+            session
+                .goto(web.url().join("hello").unwrap().as_str())
+                .await
+                .unwrap();
+            let body = session.find(Locator::Css("body")).await.unwrap();
+            let text = body.text().await.unwrap();
+            assert!(
+                text.contains("Hello"),
+                "{browser} via {}: {text}",
+                grid.url()
+            );
+            session.close().await.unwrap();
+        }
+    }
+    for browser in [Browser::Chrome, Browser::Firefox] {
+        let median = setup::median_session(a.url().as_str(), browser, 3).await;
+        eprintln!("standalone Grid: new {browser} session median {median:?} (n=3)");
+    }
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}
