@@ -329,7 +329,8 @@ pub(crate) fn listener_url(
     addr: std::net::SocketAddr,
     host: Option<IpAddr>,
 ) -> Result<BTreeMap<String, Url>, String> {
-    let ip = crate::urls::connect_ip_on(addr.ip(), host)?;
+    // A JVM listens on IPv6 sockets that take IPv4 too: `::ffff:127.0.0.1` is 127.0.0.1.
+    let ip = crate::urls::connect_ip_on(addr.ip().to_canonical(), host)?;
     let url = Url::parse(&format!(
         "http://{}/",
         std::net::SocketAddr::new(ip, addr.port())

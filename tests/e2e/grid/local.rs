@@ -22,6 +22,8 @@ async fn standalone_grids_on_os_assigned_ports_side_by_side() {
     let (a, b) = (a.expect("grid a starts"), b.expect("grid b starts"));
     assert_ne!(a.url().port(), b.url().port(), "two Grids, two ports");
     assert_ne!(a.url().port(), Some(4444), "not Grid's fixed default");
+    // The JVM's IPv6 socket that takes IPv4 is reached on the address asked for.
+    assert_eq!(a.url().host_str(), Some("127.0.0.1"), "{}", a.url());
     let web = crate::support::web().await;
     for grid in [&a, &b] {
         for browser in [Browser::Chrome, Browser::Firefox] {
