@@ -167,9 +167,19 @@ impl Session {
                 }
                 Ok(client)
             };
-            let result = match tokio::time::timeout(timeout, connect).await {
+            let mut connect = std::pin::pin!(connect);
+            let result = match tokio::time::timeout(timeout, connect.as_mut()).await {
                 Ok(result) => result,
-                Err(_) => Err(grid_answers::timed_out(&url, timeout, asked).await),
+                Err(_) => {
+                    let error = grid_answers::timed_out(&url, timeout, asked.clone()).await;
+                    let _ = reply.send(Err(error));
+                    // A Grid keeps the request queued after the caller gave up, and opens the
+                    // session once a node is free: wait for its answer and close that session.
+                    if let Ok(Ok(late)) = tokio::time::timeout(LATE_LIMIT, connect).await {
+                        let _ = late.close().await;
+                    }
+                    return;
+                }
             };
             // The caller stopped waiting (its future was dropped, e.g. by a timeout): nobody
             // will close this browser, so close it here.
@@ -307,6 +317,10 @@ impl Deref for Session {
         self.client()
     }
 }
+
+/// How long a session that timed out is still waited for, to be closed if it opens late: a
+/// Selenium Grid answers a queued request within its `session-request-timeout` (300 s default).
+const LATE_LIMIT: Duration = Duration::from_secs(600);
 
 /// How long closing a session may take before its driver is stopped anyway.
 const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);

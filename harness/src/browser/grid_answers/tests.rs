@@ -120,9 +120,21 @@ fn a_grids_status_says_what_each_node_offers() {
     assert_eq!(node_offers(&chromedriver), None);
 }
 
-/// A WebDriver endpoint on loopback that answers each request with `answer(method, path)`: the
-/// status and body a real Grid gave (`None`: never answer, as a Grid's queue does).
-async fn replay(answer: fn(&str, &str) -> Option<(u16, String)>) -> Url {
+/// How the replayed endpoint answers a request.
+enum Reply {
+    /// At once, with this status and body (what a real Grid gave).
+    Now(u16, String),
+    /// After a while, as a Grid's queue does once a node is free.
+    After(Duration, u16, String),
+    /// Never, as a Grid's queue does while no node is free.
+    Never,
+}
+
+/// A WebDriver endpoint on loopback that answers each request with `answer(method, path)`, and
+/// the requests it got (`METHOD /path`), in order.
+async fn replay(
+    answer: fn(&str, &str) -> Reply,
+) -> (Url, tokio::sync::mpsc::UnboundedReceiver<String>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = Url::parse(&format!(
@@ -130,8 +142,10 @@ async fn replay(answer: fn(&str, &str) -> Option<(u16, String)>) -> Url {
         listener.local_addr().unwrap()
     ))
     .unwrap();
+    let (seen, requests) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = seen.clone();
             tokio::spawn(async move {
                 let mut request = Vec::new();
                 let mut buf = [0; 4096];
@@ -159,9 +173,14 @@ async fn replay(answer: fn(&str, &str) -> Option<(u16, String)>) -> Url {
                 let mut words = head.split_whitespace();
                 let (method, path) = (words.next().unwrap(), words.next().unwrap());
                 let path = path.trim_start_matches("/wd/hub");
-                let Some((status, body)) = answer(method, path) else {
-                    std::future::pending::<()>().await;
-                    return;
+                let _ = seen.send(format!("{method} {path}"));
+                let (status, body) = match answer(method, path) {
+                    Reply::Now(status, body) => (status, body),
+                    Reply::After(delay, status, body) => {
+                        tokio::time::sleep(delay).await;
+                        (status, body)
+                    }
+                    Reply::Never => return std::future::pending().await,
                 };
                 let response = format!(
                     "HTTP/1.1 {status} Whatever\r\nContent-Type: application/json; charset=utf-8\r\n\
@@ -172,7 +191,12 @@ async fn replay(answer: fn(&str, &str) -> Option<(u16, String)>) -> Url {
             });
         }
     });
-    url
+    (url, requests)
+}
+
+/// A Grid's answer to a new session it opened: session `s1`.
+fn opened() -> String {
+    json!({ "value": { "sessionId": "s1", "capabilities": {} } }).to_string()
 }
 
 /// A Grid's error body: W3C fields and a stack trace as a list, as Grid 4 sends it.
@@ -187,10 +211,10 @@ fn grid_error(message: &str) -> String {
 
 #[tokio::test]
 async fn a_grid_without_a_node_for_the_browser_is_said_so_with_what_it_offers() {
-    let grid = replay(|method, path| match (method, path) {
-        ("POST", "/session") => Some((500, grid_error(NO_NODE_ANSWER))),
-        ("GET", "/status") => Some((200, HUB_STATUS.to_owned())),
-        _ => Some((404, "{}".to_owned())),
+    let (grid, _) = replay(|method, path| match (method, path) {
+        ("POST", "/session") => Reply::Now(500, grid_error(NO_NODE_ANSWER)),
+        ("GET", "/status") => Reply::Now(200, HUB_STATUS.to_owned()),
+        _ => Reply::Now(404, "{}".to_owned()),
     })
     .await;
     let driver = crate::Driver::remote(grid.as_str(), crate::Browser::Firefox).unwrap();
@@ -226,9 +250,9 @@ async fn a_grid_without_a_node_for_the_browser_is_said_so_with_what_it_offers() 
 
 #[tokio::test]
 async fn a_grid_that_times_out_its_queue_is_said_so() {
-    let grid = replay(|method, path| match (method, path) {
-        ("POST", "/session") => Some((500, grid_error(QUEUE_TIMEOUT_ANSWER))),
-        _ => Some((404, "{}".to_owned())),
+    let (grid, _) = replay(|method, path| match (method, path) {
+        ("POST", "/session") => Reply::Now(500, grid_error(QUEUE_TIMEOUT_ANSWER)),
+        _ => Reply::Now(404, "{}".to_owned()),
     })
     .await;
     let driver = crate::Driver::remote(grid.as_str(), crate::Browser::Chrome).unwrap();
@@ -242,10 +266,10 @@ async fn a_grid_that_times_out_its_queue_is_said_so() {
 
 #[tokio::test]
 async fn a_session_that_does_not_open_in_time_says_what_the_grid_offers() {
-    let grid = replay(|method, path| match (method, path) {
-        ("POST", "/session") => None,
-        ("GET", "/status") => Some((200, HUB_STATUS.to_owned())),
-        _ => Some((404, "{}".to_owned())),
+    let (grid, _) = replay(|method, path| match (method, path) {
+        ("POST", "/session") => Reply::Never,
+        ("GET", "/status") => Reply::Now(200, HUB_STATUS.to_owned()),
+        _ => Reply::Now(404, "{}".to_owned()),
     })
     .await;
     let driver = crate::Driver::remote(grid.as_str(), crate::Browser::Firefox)
@@ -265,10 +289,10 @@ async fn a_session_that_does_not_open_in_time_says_what_the_grid_offers() {
 
 #[tokio::test]
 async fn an_endpoint_that_is_not_a_grid_times_out_without_offers() {
-    let driver_like = replay(|method, path| match (method, path) {
-        ("POST", "/session") => None,
-        ("GET", "/status") => Some((200, CHROMEDRIVER_STATUS.to_owned())),
-        _ => Some((404, "{}".to_owned())),
+    let (driver_like, _) = replay(|method, path| match (method, path) {
+        ("POST", "/session") => Reply::Never,
+        ("GET", "/status") => Reply::Now(200, CHROMEDRIVER_STATUS.to_owned()),
+        _ => Reply::Now(404, "{}".to_owned()),
     })
     .await;
     let driver = crate::Driver::remote(driver_like.as_str(), crate::Browser::Chrome)
@@ -294,16 +318,13 @@ async fn an_endpoint_that_is_not_a_grid_times_out_without_offers() {
 
 #[tokio::test]
 async fn a_command_after_the_node_died_is_explained_as_a_lost_node() {
-    let grid = replay(|method, path| match (method, path) {
-        ("POST", "/session") => Some((
-            200,
-            json!({ "value": { "sessionId": "s1", "capabilities": {} } }).to_string(),
-        )),
+    let (grid, _) = replay(|method, path| match (method, path) {
+        ("POST", "/session") => Reply::Now(200, opened()),
         // The router's answer once the node running session s1 was SIGKILLed.
-        _ => Some((
+        _ => Reply::Now(
             408,
             r#"{"value":{"message":"Connection failure"}}"#.to_owned(),
-        )),
+        ),
     })
     .await;
     let driver = crate::Driver::remote(grid.as_str(), crate::Browser::Chrome).unwrap();
@@ -316,4 +337,29 @@ async fn a_command_after_the_node_died_is_explained_as_a_lost_node() {
         "{why}"
     );
     let _ = session.close().await;
+}
+
+#[tokio::test]
+async fn a_session_the_grid_opens_after_the_timeout_is_closed() {
+    let (grid, mut requests) = replay(|method, path| match (method, path) {
+        ("POST", "/session") => Reply::After(Duration::from_millis(600), 200, opened()),
+        ("DELETE", "/session/s1") => Reply::Now(200, r#"{"value":null}"#.to_owned()),
+        _ => Reply::Now(404, "{}".to_owned()),
+    })
+    .await;
+    let driver = crate::Driver::remote(grid.as_str(), crate::Browser::Chrome)
+        .unwrap()
+        .session_timeout(Duration::from_millis(200));
+    let err = driver.session().await.unwrap_err();
+    assert!(matches!(&err, Error::SessionTimeout { .. }), "{err}");
+    let closed = async {
+        while let Some(request) = requests.recv().await {
+            if request == "DELETE /session/s1" {
+                return true;
+            }
+        }
+        false
+    };
+    let closed = tokio::time::timeout(Duration::from_secs(10), closed).await;
+    assert_eq!(closed, Ok(true), "the late session s1 was not closed");
 }
