@@ -13,7 +13,7 @@ use url::Url;
 
 use super::artifacts;
 use super::driver::Driver;
-use super::grid_answers::explain_grid_failure;
+use super::grid_answers::{explain_grid_failure, explain_grid_panic};
 use super::kind::Browser;
 use super::pool::{PooledSession, SessionPool};
 use super::session::Session;
@@ -266,7 +266,10 @@ impl<'a> E2e<'a> {
                 Some((message.clone(), format!("{message}\n\n{e:?}")))
             }
             Err(panic) => {
-                let message = panic_message(panic.as_ref());
+                let mut message = panic_message(panic.as_ref());
+                if let Some(why) = explain_grid_panic(&message, lease.session().endpoint()) {
+                    message = format!("{why}\n{message}");
+                }
                 Some((message.clone(), message))
             }
         };

@@ -57,15 +57,26 @@ pub fn explain_grid_failure(
                 _ => None,
             });
         if command.is_some_and(is_node_lost) {
-            return Some(format!(
-                "the Selenium Grid at {} lost the node running this session (it answered HTTP \
-                 408 \"{NODE_LOST}\"): the node's process or host went away mid-test",
-                without_userinfo(endpoint)
-            ));
+            return Some(node_lost(endpoint));
         }
         next = error.source();
     }
     None
+}
+
+/// [`explain_grid_failure`] for a test body that panicked instead, e.g. on `.unwrap()` of the
+/// Grid's answer: its message shows the answer's body as fantoccini prints it.
+pub(crate) fn explain_grid_panic(message: &str, endpoint: &Url) -> Option<String> {
+    let body = format!("{:?}", serde_json::json!({ "message": NODE_LOST }));
+    message.contains(&body).then(|| node_lost(endpoint))
+}
+
+fn node_lost(endpoint: &Url) -> String {
+    format!(
+        "the Selenium Grid at {} lost the node running this session (it answered HTTP 408 \
+         \"{NODE_LOST}\"): the node's process or host went away mid-test",
+        without_userinfo(endpoint)
+    )
 }
 
 /// Whether `error` is the router's answer for a session whose node is gone: a body with that
@@ -126,7 +137,7 @@ pub(crate) async fn refused(url: &Url, capabilities: String, source: NewSessionE
             message,
         },
         None => Error::NewSession {
-            url: url.to_string(),
+            url: shown,
             source: Box::new(source),
         },
     }

@@ -59,6 +59,20 @@ fn a_lost_node_is_found_inside_the_libraries_error_and_a_box() {
 }
 
 #[test]
+fn a_test_that_panicked_on_a_lost_node_is_explained_too() {
+    let unwrapped = format!(
+        "the test panicked: called `Result::unwrap()` on an `Err` value: {:?}",
+        node_lost()
+    );
+    let why = explain_grid_panic(&unwrapped, &endpoint()).expect("a lost node");
+    assert!(why.contains("lost the node running this session"), "{why}");
+    let shown = format!("the test panicked: {}", node_lost());
+    assert!(explain_grid_panic(&shown, &endpoint()).is_some(), "{shown}");
+    let other = "the test panicked: assertion failed: Connection failure";
+    assert_eq!(explain_grid_panic(other, &endpoint()), None);
+}
+
+#[test]
 fn other_failures_are_not_a_lost_node() {
     let others = [
         CmdError::NotW3C(json!({ "message": "Connection failure", "error": "unknown error" })),
