@@ -9,7 +9,7 @@ use url::Url;
 
 use super::kind::Browser;
 use super::scratch::driver_tmp;
-use super::session::{Session, SessionSpec};
+use super::session::{MAX_SESSION_TIMEOUT, Session, SessionSpec};
 use crate::{Error, Ready, Server, ServerHandle};
 
 /// A WebDriver endpoint: a driver process the harness started, or a remote one (Selenium Grid).
@@ -312,7 +312,7 @@ fn session_timeout_from(value: &str) -> Result<Duration, Error> {
     if timeout.is_zero() {
         return Err(bad("it is zero"));
     }
-    if timeout > Duration::from_secs(365 * 24 * 60 * 60) {
+    if timeout > MAX_SESSION_TIMEOUT {
         return Err(Error::TimeoutTooLong { timeout });
     }
     Ok(timeout)

@@ -22,9 +22,9 @@ use crate::{Error, Server, ServerHandle};
 
 /// How long opening a session may take by default: a cold browser start on a loaded CI machine,
 /// and well below a Selenium Grid's 300 s queue timeout.
-pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest session timeout: a year, as for the other timeouts.
-const MAX_SESSION_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+pub(crate) const MAX_SESSION_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// What a new session needs: the endpoint and the browser's options.
 #[derive(Debug, Clone)]
