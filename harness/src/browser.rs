@@ -20,13 +20,16 @@
 //!
 //! The modules, each using only those below it: [`e2e()`] (the test runner) uses `artifacts`
 //! (failure evidence), `pool` and `driver` (the driver process and its startup); those use
-//! `session` (sessions and their spec), which uses `kind` (which browser, where its binaries
-//! are), `one_at_a_time` (geckodriver's one session), `scratch` (the folder the watchdog
-//! deletes) and `runtime` (where sessions run).
+//! `session` (sessions and their spec), which uses `capabilities` (what a session asks the
+//! browser for), `grid_answers` (what a Selenium Grid's refusals and failures mean), `kind`
+//! (which browser, where its binaries are), `one_at_a_time` (geckodriver's one session),
+//! `scratch` (the folder the watchdog deletes) and `runtime` (where sessions run).
 
 mod artifacts;
+mod capabilities;
 mod driver;
 mod e2e;
+mod grid_answers;
 mod kind;
 mod one_at_a_time;
 mod pool;
@@ -35,15 +38,17 @@ mod scratch;
 mod session;
 
 pub use artifacts::artifacts_root;
+pub use capabilities::WINDOW_SIZE;
 pub use driver::Driver;
 pub use e2e::{BoxError, E2e, E2eContext, e2e};
+pub use grid_answers::explain_grid_failure;
 pub use kind::Browser;
 pub use pool::{PooledSession, SessionPool};
-pub use session::{Session, WINDOW_SIZE};
+pub use session::Session;
 
 /// For [`crate::__cli`]: what a pooling endpoint needs to start the library's drivers and sessions.
 pub(crate) mod internals {
+    pub(crate) use super::capabilities::session_capabilities;
     pub(crate) use super::driver::driver_server;
     pub(crate) use super::scratch::profiles_root;
-    pub(crate) use super::session::session_capabilities;
 }

@@ -1,15 +1,20 @@
 //! Errors, each carrying what a person needs to act on it.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::handshake::HandshakeError;
-use crate::logs::{Logs, Stream};
 
+mod failure;
 mod kind;
+mod text;
 
+pub use failure::Failure;
 pub use kind::ErrorKind;
+pub(crate) use text::chain;
+#[cfg(feature = "browser")]
+use text::offers;
+use text::{available_hint, seen_notes};
 
 /// How many lines of each stream an error shows.
 ///
@@ -262,14 +267,68 @@ pub enum Error {
         #[source]
         source: Box<fantoccini::error::NewSessionError>,
     },
-    /// Opening a session took too long.
+    /// No session opened within the driver's session timeout
+    /// ([`Driver::session_timeout`](crate::Driver::session_timeout), `HARNESS_SESSION_TIMEOUT`).
     #[cfg(feature = "browser")]
-    #[error("opening a WebDriver session at {url} took longer than {timeout:?}")]
+    #[error(
+        "no session from the {} at {url} within {timeout:?} for {capabilities}{}; set \
+         HARNESS_SESSION_TIMEOUT (or Driver::session_timeout) for a longer wait",
+        if offered.is_some() { "Selenium Grid" } else { "WebDriver endpoint" },
+        offers(offered)
+    )]
     SessionTimeout {
-        /// The endpoint.
+        /// The endpoint, without user name or password.
         url: String,
         /// The limit.
         timeout: Duration,
+        /// The capabilities asked for, as compact JSON.
+        capabilities: String,
+        /// When the endpoint is a Selenium Grid: what each of its nodes offers, from its
+        /// `/status` (e.g. `chrome (UP, http://198.18.3.2:5555)`). `None`: not a Grid, or its
+        /// status could not be read within 2 s.
+        offered: Option<Vec<String>>,
+    },
+    /// A Selenium Grid refused the session at once: no node supports the capabilities (the Grid
+    /// runs with `reject-unsupported-caps`).
+    #[cfg(feature = "browser")]
+    #[error(
+        "the Selenium Grid at {url} has no node that supports {capabilities}{}; ask for a \
+         browser its nodes offer (HARNESS_BROWSER) or add a node that has it",
+        offers(offered)
+    )]
+    GridNoNode {
+        /// The Grid, without user name or password.
+        url: String,
+        /// The capabilities asked for, as compact JSON.
+        capabilities: String,
+        /// What each of its nodes offers, as in [`Error::SessionTimeout`]'s `offered`.
+        offered: Option<Vec<String>>,
+    },
+    /// A Selenium Grid gave up on the session: the request waited in its new-session queue
+    /// until the Grid's `session-request-timeout`, no node being free for it.
+    #[cfg(feature = "browser")]
+    #[error(
+        "the Selenium Grid at {url} gave up on the request for {capabilities} in its new-session \
+         queue ({message:?}): no node was free for it in time; add nodes, or raise the Grid's \
+         --session-request-timeout"
+    )]
+    GridQueueTimeout {
+        /// The Grid, without user name or password.
+        url: String,
+        /// The capabilities asked for, as compact JSON.
+        capabilities: String,
+        /// The Grid's message, first line.
+        message: String,
+    },
+    /// A session timeout that cannot be used: zero, or `HARNESS_SESSION_TIMEOUT` not a number
+    /// of seconds. (One longer than a year is [`Error::TimeoutTooLong`].)
+    #[cfg(feature = "browser")]
+    #[error("session timeout {given}: {reason}")]
+    BadSessionTimeout {
+        /// The timeout as given.
+        given: String,
+        /// What is wrong, and what to do.
+        reason: String,
     },
     /// A Selenium Grid the harness was asked to start cannot be: a missing jar, a node without a
     /// browser. Found before anything starts.
@@ -322,18 +381,6 @@ pub enum Error {
     },
 }
 
-impl fmt::Debug for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")?;
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            write!(f, "\ncaused by: {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
-    }
-}
-
 impl Error {
     #[cfg(feature = "browser")]
     pub(crate) fn webdriver(action: &'static str, source: fantoccini::error::CmdError) -> Self {
@@ -341,94 +388,5 @@ impl Error {
             action,
             source: Box::new(source),
         }
-    }
-
-    /// The failure context, for errors that happened after the server started.
-    ///
-    /// ```no_run
-    /// # async fn f() -> Result<(), harness::Error> {
-    /// let server = harness::Server::cargo_bin("fixtures-app")?;
-    /// let err = server.args(["--exit-before-handshake", "3"]).spawn().await.unwrap_err();
-    /// let failure = err.failure().expect("the server had started");
-    /// println!("{} (pid {}) failed after {:?}", failure.name, failure.pid, failure.elapsed);
-    /// assert!(harness::Error::ZeroTimeout.failure().is_none());
-    /// # Ok(()) }
-    /// ```
-    pub fn failure(&self) -> Option<&Failure> {
-        match self {
-            Error::Exited(f) => Some(f),
-            Error::Timeout { failure, .. }
-            | Error::Handshake { failure, .. }
-            | Error::NotListening { failure, .. }
-            | Error::IgnoredHost { failure, .. }
-            | Error::Health { failure, .. }
-            | Error::Identity { failure, .. } => Some(failure),
-            _ => None,
-        }
-    }
-}
-
-/// An error and its causes on one line: `error: cause: cause`.
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-fn seen_notes(seen: &[String]) -> String {
-    seen.iter().map(|note| format!("\n  {note}")).collect()
-}
-
-fn available_hint(available: &[String]) -> String {
-    if available.is_empty() {
-        String::new()
-    } else {
-        format!(" (binaries there: {})", available.join(", "))
-    }
-}
-
-/// What happened to a server that failed after it was started.
-///
-/// ```
-/// use std::time::Duration;
-/// let failure = harness::Failure {
-///     name: "web".into(), command: "fixtures-app".into(), pid: 4242,
-///     elapsed: Duration::from_millis(120), status: None, logs: harness::Logs::default(),
-/// };
-/// assert!(failure.to_string().contains("still running when the harness gave up"));
-/// ```
-#[derive(Debug, Clone)]
-pub struct Failure {
-    /// The server's name.
-    pub name: String,
-    /// The command line.
-    pub command: String,
-    /// Its process id.
-    pub pid: u32,
-    /// Time from spawn to the failure.
-    pub elapsed: Duration,
-    /// How it exited, if it had exited before the harness gave up (`None`: still running then).
-    pub status: Option<crate::Exit>,
-    /// Its kept output.
-    pub logs: Logs,
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "  server: {}", self.name)?;
-        writeln!(f, "  command: {}", self.command)?;
-        writeln!(f, "  pid: {}", self.pid)?;
-        writeln!(f, "  elapsed: {:.3}s", self.elapsed.as_secs_f64())?;
-        match &self.status {
-            Some(status) => writeln!(f, "  status: {status}")?,
-            None => writeln!(f, "  status: still running when the harness gave up")?,
-        }
-        writeln!(f, "{}", self.logs.tail(Stream::Stdout, TAIL_LINES))?;
-        write!(f, "{}", self.logs.tail(Stream::Stderr, TAIL_LINES))
     }
 }

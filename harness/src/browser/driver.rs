@@ -9,7 +9,7 @@ use url::Url;
 
 use super::kind::Browser;
 use super::scratch::driver_tmp;
-use super::session::{Session, SessionSpec};
+use super::session::{MAX_SESSION_TIMEOUT, Session, SessionSpec};
 use crate::{Error, Ready, Server, ServerHandle};
 
 /// A WebDriver endpoint: a driver process the harness started, or a remote one (Selenium Grid).
@@ -145,6 +145,9 @@ impl Driver {
     /// 2. `HARNESS_WEBDRIVER_POOL` alone: that pooling endpoint;
     /// 3. neither: a driver for `HARNESS_BROWSER` (`chrome` by default), started here.
     ///
+    /// `HARNESS_SESSION_TIMEOUT` (seconds, e.g. `20` or `2.5`) sets its
+    /// [`session_timeout`](Self::session_timeout); a value that is not one is an error naming it.
+    ///
     /// ```no_run
     /// # async fn f() -> Result<(), harness::Error> {
     /// // HARNESS_BROWSER=firefox, or WEBDRIVER_URL=http://127.0.0.1:4444/wd/hub
@@ -160,12 +163,42 @@ impl Driver {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        match (var("WEBDRIVER_URL"), var("HARNESS_WEBDRIVER_POOL")) {
+        let timeout = match var(SESSION_TIMEOUT_ENV) {
+            Some(value) => Some(session_timeout_from(&value)?),
+            None => None,
+        };
+        let driver = match (var("WEBDRIVER_URL"), var("HARNESS_WEBDRIVER_POOL")) {
             (Some(url), Some(pool)) if same_endpoint(&url, &pool) => Self::pooling(&pool, browser),
             (Some(url), _) => Self::remote(&url, browser),
             (None, Some(pool)) => Self::pooling(&pool, browser),
             (None, None) => Self::start(browser).await,
-        }
+        }?;
+        Ok(match timeout {
+            Some(timeout) => driver.session_timeout(timeout),
+            None => driver,
+        })
+    }
+
+    /// How long [`session`](Self::session) may take to open a session (default 60 s, well below
+    /// a Selenium Grid's 300 s queue timeout; [`from_env`](Self::from_env) reads
+    /// `HARNESS_SESSION_TIMEOUT`, in seconds). Past it, the session fails with
+    /// [`Error::SessionTimeout`], which says what was asked for and, when the endpoint is a Grid,
+    /// what its nodes offer (read from its `/status` within 2 s more). A zero timeout, or one
+    /// longer than a year, fails each session as bad input.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use harness::{Browser, Driver};
+    /// # async fn f() -> Result<(), harness::Error> {
+    /// let grid = Driver::remote("http://127.0.0.1:4444/wd/hub", Browser::Chrome)?
+    ///     .session_timeout(Duration::from_secs(20));
+    /// let session = grid.session().await?; // Error::SessionTimeout after 20 s
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn session_timeout(mut self, timeout: Duration) -> Self {
+        self.spec.timeout = timeout;
+        self
     }
 
     /// One [`from_env`](Self::from_env) driver for the whole test binary, started on first use.
@@ -260,6 +293,31 @@ impl Driver {
     }
 }
 
+/// The variable that sets [`Driver::session_timeout`] for [`Driver::from_env`], in seconds.
+const SESSION_TIMEOUT_ENV: &str = "HARNESS_SESSION_TIMEOUT";
+
+/// A session timeout from `HARNESS_SESSION_TIMEOUT`'s `value`: seconds, such as `20` or `2.5`,
+/// more than zero and at most a year.
+fn session_timeout_from(value: &str) -> Result<Duration, Error> {
+    let bad = |what: &str| Error::BadSessionTimeout {
+        given: format!("${SESSION_TIMEOUT_ENV} = {value:?}"),
+        reason: format!("{what}; give seconds, e.g. {SESSION_TIMEOUT_ENV}=20 or 2.5"),
+    };
+    let seconds: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| bad("it is not a number of seconds"))?;
+    let timeout = Duration::try_from_secs_f64(seconds)
+        .map_err(|_| bad("it is not a number of seconds from 0 to a year"))?;
+    if timeout.is_zero() {
+        return Err(bad("it is zero"));
+    }
+    if timeout > MAX_SESSION_TIMEOUT {
+        return Err(Error::TimeoutTooLong { timeout });
+    }
+    Ok(timeout)
+}
+
 /// Whether two endpoint URLs name the same endpoint, trailing `/` aside.
 fn same_endpoint(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
@@ -294,4 +352,36 @@ pub(crate) fn driver_server(browser: Browser, program: &std::path::Path) -> Serv
         .host(std::net::Ipv4Addr::LOCALHOST.into())
         .ready_timeout(Duration::from_secs(30))
         .grace(Duration::from_secs(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::session_timeout_from;
+
+    #[test]
+    fn the_session_timeout_variable_takes_seconds() {
+        assert_eq!(session_timeout_from("20").unwrap(), Duration::from_secs(20));
+        assert_eq!(
+            session_timeout_from(" 2.5 ").unwrap(),
+            Duration::from_millis(2500)
+        );
+        for bad in ["abc", "20s", "-1", "NaN", "inf"] {
+            let err = session_timeout_from(bad).unwrap_err().to_string();
+            assert!(err.contains("HARNESS_SESSION_TIMEOUT"), "{err}");
+            assert!(err.contains("e.g. HARNESS_SESSION_TIMEOUT=20"), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+        assert_eq!(
+            session_timeout_from("0").unwrap_err().to_string(),
+            "session timeout $HARNESS_SESSION_TIMEOUT = \"0\": it is zero; give seconds, e.g. \
+             HARNESS_SESSION_TIMEOUT=20 or 2.5"
+        );
+        let long = session_timeout_from("1e9").unwrap_err();
+        assert!(
+            matches!(long, crate::Error::TimeoutTooLong { .. }),
+            "{long}"
+        );
+    }
 }

@@ -13,6 +13,7 @@ use url::Url;
 
 use super::artifacts;
 use super::driver::Driver;
+use super::grid_answers::{explain_grid_failure, explain_grid_panic};
 use super::kind::Browser;
 use super::pool::{PooledSession, SessionPool};
 use super::session::Session;
@@ -182,7 +183,9 @@ impl<'a> E2e<'a> {
     /// When the body returns an error or panics, this writes under
     /// `target/harness-artifacts/<test-name>/`: `screenshot.png`, `page.html`, `url.txt`,
     /// `console.log` (where the driver exposes it), `server.log` (the server's lines since the test
-    /// started) and `error.txt`, then fails the test with a message that names the folder. The
+    /// started) and `error.txt`, then fails the test with a message that names the folder (and,
+    /// when the error is a Selenium Grid's answer for a node that went away, says so first: see
+    /// [`explain_grid_failure`](crate::browser::explain_grid_failure)). The
     /// failure is reported at the line that called `run` (the test's, not the harness's): the
     /// message `harness: test failed at <file>:<line>:<column>` goes to stderr and the test
     /// panics with the message as its payload.
@@ -254,9 +257,19 @@ impl<'a> E2e<'a> {
         // (what the failure message says, what error.txt says)
         let failure = match CatchUnwind(Box::pin(body(ctx))).await {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some((e.to_string(), format!("{e}\n\n{e:?}"))),
+            Ok(Err(e)) => {
+                // A Selenium Grid that lost the node says so only in its own words.
+                let message = match explain_grid_failure(&*e, lease.session().endpoint()) {
+                    Some(why) => format!("{why}\n{e}"),
+                    None => e.to_string(),
+                };
+                Some((message.clone(), format!("{message}\n\n{e:?}")))
+            }
             Err(panic) => {
-                let message = panic_message(panic.as_ref());
+                let mut message = panic_message(panic.as_ref());
+                if let Some(why) = explain_grid_panic(&message, lease.session().endpoint()) {
+                    message = format!("{why}\n{message}");
+                }
                 Some((message.clone(), message))
             }
         };

@@ -1,7 +1,7 @@
 //! [`Session`]: one isolated browser, driven through fantoccini.
 
 use std::ops::Deref;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,22 +12,19 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use url::Url;
 
+use super::capabilities::{WINDOW_SIZE, session_capabilities};
+use super::grid_answers;
 use super::kind::Browser;
 use super::one_at_a_time::{Claim, OneAtATime};
 use super::runtime;
 use super::scratch::profiles_root;
 use crate::{Error, Server, ServerHandle};
 
-/// The window size every session starts with, so screenshots and layouts are reproducible.
-///
-/// ```
-/// let (width, height) = harness::browser::WINDOW_SIZE;
-/// assert_eq!((width, height), (1280, 800));
-/// ```
-pub const WINDOW_SIZE: (u32, u32) = (1280, 800);
-
-/// How long opening a session may take (a cold browser start on a loaded CI machine).
-const OPEN_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long opening a session may take by default: a cold browser start on a loaded CI machine,
+/// and well below a Selenium Grid's 300 s queue timeout.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest session timeout: a year, as for the other timeouts.
+pub(crate) const MAX_SESSION_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// What a new session needs: the endpoint and the browser's options.
 #[derive(Debug, Clone)]
@@ -38,6 +35,8 @@ pub(crate) struct SessionSpec {
     /// For a driver that serves one session at a time (geckodriver): the driver to start for a
     /// session that finds `url` taken, and whether a session holds `url`.
     one_at_a_time: Option<Arc<OneAtATime>>,
+    /// How long opening a session may take.
+    pub(crate) timeout: Duration,
     /// `url` is a harness pooling endpoint (`harness webdriver`): it merges the library's session
     /// defaults into what it is asked for and resets a session when it is closed, so a session
     /// asks only for the browser and brings no profile of its own.
@@ -51,6 +50,7 @@ impl SessionSpec {
             url,
             binary,
             one_at_a_time: None,
+            timeout: SESSION_TIMEOUT,
             pooled: false,
         }
     }
@@ -73,92 +73,25 @@ impl SessionSpec {
         self
     }
 
-    fn capabilities(&self, profile: &std::path::Path) -> Capabilities {
-        let headful =
-            std::env::var_os("HARNESS_HEADFUL").is_some_and(|v| v != "0" && !v.is_empty());
-        let (width, height) = WINDOW_SIZE;
-        let caps = match self.browser {
-            Browser::Chrome => {
-                let mut args = vec![
-                    format!("--user-data-dir={}", profile.display()),
-                    format!("--window-size={width},{height}"),
-                    "--no-first-run".into(),
-                    "--no-default-browser-check".into(),
-                    "--disable-background-networking".into(),
-                    "--disable-component-update".into(),
-                    "--disable-sync".into(),
-                    "--disable-quic".into(),
-                    "--disable-dev-shm-usage".into(),
-                    "--disable-gpu".into(),
-                    // Each browser-initiated navigation would otherwise swap to a new renderer
-                    // process, and the back-forward cache keeps old pages alive: a pooled
-                    // session's reset to about:blank costs ~90 ms with them and ~30 ms without.
-                    "--disable-features=ProactivelySwapBrowsingInstance,BackForwardCache,RenderDocument"
-                        .into(),
-                ];
-                if !headful {
-                    args.push("--headless".into());
-                }
-                if is_root() {
-                    // Chrome's sandbox refuses to run as root; only then is it turned off.
-                    args.push("--no-sandbox".into());
-                }
-                let mut options = json!({ "args": args });
-                if let Some(binary) = &self.binary {
-                    options["binary"] = json!(binary);
-                }
-                json!({
-                    "browserName": "chrome",
-                    "goog:chromeOptions": options,
-                    "goog:loggingPrefs": { "browser": "ALL" },
-                })
-            }
-            Browser::Firefox => {
-                let mut args = vec!["-profile".to_owned(), profile.display().to_string()];
-                if !headful {
-                    args.push("-headless".into());
-                }
-                let mut options = json!({
-                    "args": args,
-                    "prefs": {
-                        "app.update.enabled": false,
-                        "browser.shell.checkDefaultBrowser": false,
-                        "datareporting.policy.dataSubmissionEnabled": false,
-                        "network.captive-portal-service.enabled": false,
-                        "network.connectivity-service.enabled": false,
-                        "toolkit.telemetry.enabled": false,
-                    },
-                });
-                if let Some(binary) = &self.binary {
-                    options["binary"] = json!(binary);
-                }
-                json!({ "browserName": "firefox", "moz:firefoxOptions": options })
-            }
-        };
-        match caps {
-            Value::Object(map) => map,
-            _ => unreachable!("built as an object"),
-        }
+    fn capabilities(&self, profile: &Path) -> Capabilities {
+        session_capabilities(self.browser, self.binary.clone(), profile)
     }
 }
 
-/// The capabilities of the library's own sessions of `browser` (headless unless `HARNESS_HEADFUL`,
-/// `--no-sandbox` only as root, [`WINDOW_SIZE`], the flags that keep resets fast), with `profile`
-/// as the browser profile and `binary` as the browser binary when given.
-pub(crate) fn session_capabilities(
-    browser: Browser,
-    binary: Option<PathBuf>,
-    profile: &std::path::Path,
-) -> serde_json::Map<String, Value> {
-    let unused = Url::parse("http://127.0.0.1/").expect("a valid URL");
-    SessionSpec::new(browser, unused, binary).capabilities(profile)
-}
-
-fn is_root() -> bool {
-    #[cfg(unix)]
-    return rustix::process::geteuid().is_root();
-    #[cfg(not(unix))]
-    false
+/// `timeout` if it can be a session timeout: more than zero, at most a year.
+fn checked_timeout(timeout: Duration) -> Result<Duration, Error> {
+    if timeout.is_zero() {
+        return Err(Error::BadSessionTimeout {
+            given: format!("{timeout:?}"),
+            reason: "it is zero; give the browser time to start, e.g. \
+                     Driver::session_timeout(Duration::from_secs(60))"
+                .into(),
+        });
+    }
+    if timeout > MAX_SESSION_TIMEOUT {
+        return Err(Error::TimeoutTooLong { timeout });
+    }
+    Ok(timeout)
 }
 
 /// An open WebDriver session; derefs to a [`fantoccini::Client`].
@@ -191,6 +124,7 @@ pub struct Session {
 
 impl Session {
     pub(crate) async fn open(spec: SessionSpec) -> Result<Self, Error> {
+        let timeout = checked_timeout(spec.timeout)?;
         let (caps, profile) = if spec.pooled {
             // The endpoint's warm sessions have the library's capabilities and their own profiles.
             let mut caps = Capabilities::new();
@@ -216,33 +150,37 @@ impl Session {
         let firefox = spec.browser == Browser::Firefox && !spec.pooled;
         let (reply, opened) = tokio::sync::oneshot::channel();
         runtime::detach(async move {
-            let connect =
-                async {
-                    let mut builder = ClientBuilder::new(HttpConnector::new());
-                    builder.capabilities(caps);
-                    let client = builder.connect(url.as_str()).await.map_err(|source| {
-                        Error::NewSession {
-                            url: url.to_string(),
-                            source: Box::new(source),
-                        }
-                    })?;
-                    if firefox {
-                        let (w, h) = WINDOW_SIZE;
-                        client
-                            .set_window_size(w, h)
-                            .await
-                            .map_err(|e| Error::webdriver("set the window size", e))?;
-                    }
-                    Ok(client)
+            let asked = serde_json::to_string(&caps).expect("capabilities are JSON");
+            let connect = async {
+                let mut builder = ClientBuilder::new(HttpConnector::new());
+                builder.capabilities(caps);
+                let client = match builder.connect(url.as_str()).await {
+                    Ok(client) => client,
+                    Err(e) => return Err(grid_answers::refused(&url, asked.clone(), e).await),
                 };
-            let result = tokio::time::timeout(OPEN_TIMEOUT, connect)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Error::SessionTimeout {
-                        url: url.to_string(),
-                        timeout: OPEN_TIMEOUT,
-                    })
-                });
+                if firefox {
+                    let (w, h) = WINDOW_SIZE;
+                    client
+                        .set_window_size(w, h)
+                        .await
+                        .map_err(|e| Error::webdriver("set the window size", e))?;
+                }
+                Ok(client)
+            };
+            let mut connect = std::pin::pin!(connect);
+            let result = match tokio::time::timeout(timeout, connect.as_mut()).await {
+                Ok(result) => result,
+                Err(_) => {
+                    let error = grid_answers::timed_out(&url, timeout, asked.clone()).await;
+                    let _ = reply.send(Err(error));
+                    // A Grid keeps the request queued after the caller gave up, and opens the
+                    // session once a node is free: wait for its answer and close that session.
+                    if let Ok(Ok(late)) = tokio::time::timeout(LATE_LIMIT, connect).await {
+                        let _ = late.close().await;
+                    }
+                    return;
+                }
+            };
             // The caller stopped waiting (its future was dropped, e.g. by a timeout): nobody
             // will close this browser, so close it here.
             if let Err(Ok(orphan)) = reply.send(result) {
@@ -379,6 +317,10 @@ impl Deref for Session {
         self.client()
     }
 }
+
+/// How long a session that timed out is still waited for, to be closed if it opens late: a
+/// Selenium Grid answers a queued request within its `session-request-timeout` (300 s default).
+const LATE_LIMIT: Duration = Duration::from_secs(600);
 
 /// How long closing a session may take before its driver is stopped anyway.
 const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);

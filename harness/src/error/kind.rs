@@ -32,7 +32,8 @@ pub enum ErrorKind {
     /// handshake, did not listen where it said, or failed its health or identity check. The error
     /// carries a [`Failure`](crate::Failure) with its output.
     NotStarted,
-    /// A WebDriver driver or session failed: opening, closing or a command.
+    /// A WebDriver driver or session failed: opening (a Selenium Grid's refusal included),
+    /// closing or a command.
     Driver,
     /// The operating system failed the harness: spawning, waiting, or making a browser profile.
     Io,
@@ -65,7 +66,8 @@ impl Error {
             | Error::DriverNotFound { .. }
             | Error::BrowserNotFound { .. }
             | Error::BadWebDriverUrl { .. }
-            | Error::BadGrid { .. } => ErrorKind::BadInput,
+            | Error::BadGrid { .. }
+            | Error::BadSessionTimeout { .. } => ErrorKind::BadInput,
             Error::Exited(_)
             | Error::Timeout { .. }
             | Error::Handshake { .. }
@@ -78,6 +80,8 @@ impl Error {
             #[cfg(feature = "browser")]
             Error::NewSession { .. }
             | Error::SessionTimeout { .. }
+            | Error::GridNoNode { .. }
+            | Error::GridQueueTimeout { .. }
             | Error::CloseTimeout { .. }
             | Error::WebDriver { .. } => ErrorKind::Driver,
             Error::Spawn { .. } | Error::Wait { .. } => ErrorKind::Io,
@@ -154,8 +158,21 @@ mod tests {
         let session = Error::SessionTimeout {
             url: "http://127.0.0.1:4444".into(),
             timeout: Duration::from_secs(1),
+            capabilities: r#"{"browserName":"chrome"}"#.into(),
+            offered: None,
         };
         assert_eq!(session.kind(), ErrorKind::Driver);
+        let grid = Error::GridQueueTimeout {
+            url: "http://127.0.0.1:4444".into(),
+            capabilities: r#"{"browserName":"chrome"}"#.into(),
+            message: "New session request timed out".into(),
+        };
+        assert_eq!(grid.kind(), ErrorKind::Driver);
+        let bad = Error::BadSessionTimeout {
+            given: "0ns".into(),
+            reason: "zero".into(),
+        };
+        assert_eq!(bad.kind(), ErrorKind::BadInput);
         let profile = Error::Profile {
             source: std::io::Error::other("disk full"),
         };

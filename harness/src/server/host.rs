@@ -1,7 +1,12 @@
 //! The address a server binds when remote browsers must reach it ([`Server::host`]), checked
-//! before anything starts: an address of this machine, never a wildcard.
+//! before anything starts: an address of this machine, never a wildcard. And the warning for a
+//! server left on loopback while `WEBDRIVER_URL` names a WebDriver endpoint on another host,
+//! whose browsers cannot reach it.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use url::{Host, Url};
 
 use super::Server;
 use crate::Error;
@@ -81,4 +86,92 @@ fn check(host: IpAddr) -> Result<(), Error> {
         ))
     })?;
     Ok(())
+}
+
+/// Warns, once per process, when `WEBDRIVER_URL` names an endpoint on another host and server
+/// `name`, ready at `url`, is on loopback: the endpoint's browsers would open their own
+/// machine's loopback. A server given a loopback [`Server::host`] on purpose (as the harness's
+/// own drivers are) is not warned about: pass `asked` = the host it was asked to bind.
+pub(crate) fn warn_if_unreachable(name: &str, url: &Url, asked: Option<IpAddr>) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if asked.is_some() || WARNED.load(Ordering::Relaxed) {
+        return;
+    }
+    let Some(webdriver) = std::env::var("WEBDRIVER_URL").ok() else {
+        return;
+    };
+    if let Some(text) = unreachable_warning(name, url, &webdriver)
+        && !WARNED.swap(true, Ordering::Relaxed)
+    {
+        use std::io::Write;
+        // At info, not warn: the CLI shows warn events on stderr, where this line already is.
+        tracing::info!("{text}");
+        let _ = writeln!(std::io::stderr().lock(), "harness: warning: {text}");
+    }
+}
+
+/// The warning for server `name` at `url` when the WebDriver endpoint `webdriver` is on another
+/// host and `url` on loopback; shown without the endpoint's user name and password.
+fn unreachable_warning(name: &str, url: &Url, webdriver: &str) -> Option<String> {
+    let mut endpoint = Url::parse(webdriver.trim()).ok()?;
+    if is_loopback(endpoint.host()?) || !url.host().is_some_and(is_loopback) {
+        return None;
+    }
+    // Only URLs that cannot have a user name refuse these; those have none to remove.
+    let _ = endpoint.set_username("");
+    let _ = endpoint.set_password(None);
+    Some(format!(
+        "server `{name}` is at {url}, which the browsers of the WebDriver endpoint at {endpoint} \
+         (another host) cannot reach; bind an address they can reach with HARNESS_HOST=ADDR \
+         (Server::host, harness run --host)"
+    ))
+}
+
+fn is_loopback(host: Host<&str>) -> bool {
+    match host {
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use url::Url;
+
+    use super::unreachable_warning;
+
+    #[test]
+    fn only_a_loopback_server_with_a_remote_endpoint_is_warned_about() {
+        let local = Url::parse("http://127.0.0.1:4101/").unwrap();
+        let warning =
+            unreachable_warning("web", &local, "http://grid:s3cret@198.18.3.1:4444/wd/hub")
+                .expect("a remote endpoint");
+        assert_eq!(
+            warning,
+            "server `web` is at http://127.0.0.1:4101/, which the browsers of the WebDriver \
+             endpoint at http://198.18.3.1:4444/wd/hub (another host) cannot reach; bind an \
+             address they can reach with HARNESS_HOST=ADDR (Server::host, harness run --host)"
+        );
+        let ipv6 = Url::parse("http://[::1]:4101/").unwrap();
+        assert!(unreachable_warning("web", &ipv6, "http://selenium-hub:4444").is_some());
+        for endpoint in [
+            "http://127.0.0.1:4444/wd/hub",
+            "http://127.8.0.1:4444",
+            "http://localhost:4444",
+            "http://[::1]:4444",
+            "not a url",
+        ] {
+            assert_eq!(
+                unreachable_warning("web", &local, endpoint),
+                None,
+                "{endpoint}"
+            );
+        }
+        let reachable = Url::parse("http://198.18.3.9:4101/").unwrap();
+        assert_eq!(
+            unreachable_warning("web", &reachable, "http://198.18.3.1:4444"),
+            None
+        );
+    }
 }

@@ -120,6 +120,7 @@ impl Server {
             return Err(failed.into_error(spawned.fail(exit).await));
         }
         tracing::debug!(server = %spawned.name(), url = %primary, pid = spawned.pid(), "server ready");
+        super::host::warn_if_unreachable(spawned.name(), &primary, host);
         Ok(ServerHandle::ready(spawned, listeners, primary, self.grace))
     }
 

@@ -17,6 +17,7 @@ mod input;
 mod lifetime;
 mod nextest;
 use test_support::procs;
+mod remote_warning;
 mod run;
 mod scale;
 mod serve;
