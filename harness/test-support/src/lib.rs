@@ -8,4 +8,6 @@
 
 pub mod http;
 #[cfg(target_os = "linux")]
+pub mod netns;
+#[cfg(target_os = "linux")]
 pub mod procs;
