@@ -97,8 +97,13 @@ fn failing_test_writes_every_artifact() {
     let html = String::from_utf8(read("page.html")).unwrap();
     assert!(html.contains("id=\"increment\""), "{html}");
     let url = String::from_utf8(read("url.txt")).unwrap();
+    // The server's address: loopback, or the one asked for (through a Grid on other hosts).
+    let host = std::env::var("HARNESS_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "127.0.0.1".into());
     assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with("/counter"),
+        url.starts_with(&format!("http://{host}:")) && url.ends_with("/counter"),
         "{url}"
     );
     let error = String::from_utf8(read("error.txt")).unwrap();

@@ -8,6 +8,6 @@
 //! `cargo test -p e2e --test e2e -- --ignored grid::`. What is missing is a failure naming the
 //! install command, never a skip.
 
-// mod hosts;
+mod hosts;
 mod local;
 mod setup;

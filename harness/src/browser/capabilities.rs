@@ -89,9 +89,78 @@ pub(crate) fn session_capabilities(
     }
 }
 
+/// Whether the browsers of the endpoint at `url` run on another machine: its host is neither a
+/// loopback address nor `localhost`. Their sessions must not name this machine's paths.
+pub(crate) fn on_another_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => !ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => !crate::urls::is_loopback(ip.into()),
+        Some(url::Host::Domain(name)) => !name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// `caps` for browsers on another machine (a Grid's nodes): without this machine's browser
+/// binary and profile folder (the node's own driver makes a profile there, and deletes it), and
+/// without `--no-sandbox`, which is this machine's user's business; the node's stereotype says
+/// what its machine needs.
+pub(crate) fn for_another_host(caps: &mut Capabilities) {
+    for key in ["goog:chromeOptions", "moz:firefoxOptions"] {
+        let Some(Value::Object(options)) = caps.get_mut(key) else {
+            continue;
+        };
+        options.remove("binary");
+        if let Some(Value::Array(args)) = options.get_mut("args") {
+            let mut kept = Vec::new();
+            let mut skip_next = false;
+            for arg in args.drain(..) {
+                let text = arg.as_str().unwrap_or_default();
+                if std::mem::take(&mut skip_next) {
+                    continue;
+                }
+                if text == "-profile" {
+                    skip_next = true;
+                } else if !text.starts_with("--user-data-dir=") && text != "--no-sandbox" {
+                    kept.push(arg);
+                }
+            }
+            *args = kept;
+        }
+    }
+}
+
 fn is_root() -> bool {
     #[cfg(unix)]
     return rustix::process::geteuid().is_root();
     #[cfg(not(unix))]
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_on_another_host_name_no_path_of_this_machine() {
+        for browser in [Browser::Chrome, Browser::Firefox] {
+            let profile = Path::new("/tmp/harness-profiles-x/p");
+            let mut caps = session_capabilities(browser, Some("/usr/bin/b".into()), profile);
+            for_another_host(&mut caps);
+            let text = Value::Object(caps).to_string();
+            assert!(!text.contains("/tmp/harness-profiles-x"), "{text}");
+            assert!(!text.contains("/usr/bin/b"), "{text}");
+            assert!(!text.contains("--no-sandbox"), "{text}");
+            assert!(text.contains("headless"), "{text}");
+        }
+    }
+
+    #[test]
+    fn loopback_and_localhost_are_this_machine() {
+        let host = |u: &str| on_another_host(&url::Url::parse(u).unwrap());
+        assert!(!host("http://127.0.0.1:4444/"));
+        assert!(!host("http://[::1]:4444/"));
+        assert!(!host("http://localhost:4444/"));
+        assert!(host("http://198.18.3.1:4444/"));
+        assert!(host("http://grid.internal:4444/wd/hub"));
+    }
 }

@@ -189,6 +189,7 @@ async fn reset(session: &Session) -> Result<(), Error> {
 /// Chrome only: every cookie of the browser, not just the current origin's, via chromedriver's
 /// DevTools passthrough. Best effort; a remote end may not offer it.
 async fn clear_all_chrome_cookies(client: &Client, endpoint: &url::Url) {
+    use super::session::WebDriverJson;
     let Ok(Some(id)) = client.session_id().await else {
         return;
     };
@@ -200,7 +201,7 @@ async fn clear_all_chrome_cookies(client: &Client, endpoint: &url::Url) {
     };
     let _ = http
         .post(url)
-        .json(&serde_json::json!({ "cmd": "Network.clearBrowserCookies", "params": {} }))
+        .webdriver_json(&serde_json::json!({ "cmd": "Network.clearBrowserCookies", "params": {} }))
         .send()
         .await;
 }

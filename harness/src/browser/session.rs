@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use url::Url;
 
-use super::capabilities::{WINDOW_SIZE, session_capabilities};
+use super::capabilities::{WINDOW_SIZE, for_another_host, on_another_host, session_capabilities};
 use super::grid_answers;
 use super::kind::Browser;
 use super::one_at_a_time::{Claim, OneAtATime};
@@ -129,6 +129,10 @@ impl Session {
             // The endpoint's warm sessions have the library's capabilities and their own profiles.
             let mut caps = Capabilities::new();
             caps.insert("browserName".into(), json!(spec.browser.name()));
+            (caps, None)
+        } else if on_another_host(&spec.url) {
+            let mut caps = spec.capabilities(Path::new(""));
+            for_another_host(&mut caps);
             (caps, None)
         } else {
             let profile = tempfile::Builder::new()
@@ -258,7 +262,7 @@ impl Session {
             .build()
             .ok()?
             .post(url)
-            .json(&json!({ "type": "browser" }))
+            .webdriver_json(&json!({ "type": "browser" }))
             .send()
             .await
             .ok()?;
@@ -344,5 +348,19 @@ impl Drop for Session {
                 (driver, profile),
             );
         }
+    }
+}
+
+/// A JSON body for a WebDriver endpoint: with the charset in its type, which Selenium Grid 4
+/// requires (it refuses `application/json` alone).
+pub(crate) trait WebDriverJson {
+    /// Sets `body` as the request's JSON body.
+    fn webdriver_json(self, body: &Value) -> Self;
+}
+
+impl WebDriverJson for reqwest::RequestBuilder {
+    fn webdriver_json(self, body: &Value) -> Self {
+        self.header("content-type", "application/json; charset=utf-8")
+            .body(body.to_string())
     }
 }
