@@ -1,5 +1,7 @@
 //! One machine: standalone Grids on OS-assigned ports never collide.
 
+use std::time::{Duration, Instant};
+
 use fantoccini::Locator;
 use harness::Browser;
 use harness::grid::Grid;
@@ -49,4 +51,49 @@ async fn standalone_grids_on_os_assigned_ports_side_by_side() {
     }
     a.stop().await.unwrap();
     b.stop().await.unwrap();
+}
+
+/// A Grid that refuses what no node offers (`reject-unsupported-caps`) and one that queues it
+/// (`session-request-timeout`): both fail the session at once or at the Grid's bound, in the
+/// Grid's terms, naming the capabilities asked for.
+#[tokio::test]
+#[ignore = "needs Java 17 and the Grid 4 jar (.ci/install grid); run by .ci/run"]
+async fn a_request_no_node_offers_fails_in_the_grids_terms() {
+    let jar = setup::jar();
+    let refusing = Grid::standalone(&jar)
+        .browser(Browser::Chrome)
+        .reject_unsupported_caps(true)
+        .start();
+    let queueing = Grid::standalone(&jar)
+        .browser(Browser::Chrome)
+        .session_request_timeout(Duration::from_secs(2))
+        .start();
+    let (refusing, queueing) = tokio::join!(refusing, queueing);
+    let (refusing, queueing) = (refusing.unwrap(), queueing.unwrap());
+    for (grid, kind) in [(&refusing, "refused"), (&queueing, "queued")] {
+        let started = Instant::now();
+        let error = harness::Driver::remote(grid.url().as_str(), Browser::Firefox)
+            .unwrap()
+            .session()
+            .await
+            .expect_err("no node offers Firefox");
+        let waited = started.elapsed();
+        let message = error.to_string();
+        assert!(
+            message.contains("\"browserName\":\"firefox\""),
+            "{kind}: names the capabilities: {message}"
+        );
+        match kind {
+            "refused" => assert!(
+                matches!(error, harness::Error::GridNoNode { .. }) && message.contains("chrome"),
+                "refused, naming what the nodes offer: {message}"
+            ),
+            _ => assert!(
+                matches!(error, harness::Error::GridQueueTimeout { .. }),
+                "the Grid's queue timeout: {message}"
+            ),
+        }
+        assert!(waited < Duration::from_secs(10), "{kind} after {waited:?}");
+        eprintln!("{kind} after {waited:?}: {message}");
+    }
 }
