@@ -196,8 +196,8 @@ fn a_killed_owner_leaves_nothing() {
     };
     assert_eq!(
         still_there(&seen).len(),
-        5,
-        "two namespaces, two veths, the bridge: {seen:?}"
+        4,
+        "two hosts, the switch and hnNbr: {seen:?}"
     );
     assert!(procs::alive(sleeping));
 
@@ -230,24 +230,27 @@ fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
     // Laid out by hand as `create` would, from the top of the range down to stay clear of it.
     let (n, mut ghost) = test_support::netns::while_locked(|| {
         let n = (0..512u16).rev().find(|n| {
-            let bridge = format!("hn{n}br");
+            let (bridge, uplink) = (format!("hn{n}br"), format!("hn{n}up"));
             let made = Command::new("ip")
-                .args(["link", "add", &bridge, "type", "bridge"])
+                .args([
+                    "link", "add", &bridge, "type", "veth", "peer", "name", &uplink,
+                ])
                 .output();
             made.unwrap().status.success()
         });
         let n = n.expect("a free network number");
-        let (bridge, veth, ns) = (
-            format!("hn{n}br"),
-            format!("hn{n}v0"),
-            format!("hn{n}-ghost"),
-        );
+        let (bridge, uplink) = (format!("hn{n}br"), format!("hn{n}up"));
+        let (switch, ns) = (format!("hn{n}sw"), format!("hn{n}-ghost"));
         ip(&["link", "set", &bridge, "alias", &marker]);
+        ip(&["netns", "add", &switch]);
+        ip(&["link", "set", &uplink, "netns", &switch]);
+        ip(&["-n", &switch, "link", "add", "br0", "type", "bridge"]);
         ip(&["netns", "add", &ns]);
         ip(&[
-            "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+            "-n", &switch, "link", "add", "v0", "type", "veth", "peer", "name", "eth0", "netns",
+            &ns,
         ]);
-        ip(&["link", "set", &veth, "master", &bridge, "up"]);
+        ip(&["-n", &switch, "link", "set", "v0", "master", "br0", "up"]);
         let ghost = Command::new("ip")
             .args(["netns", "exec", &ns, "sleep", "1000"])
             .spawn()
@@ -262,9 +265,9 @@ fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
         procs::wait_until(PATIENCE, inside),
         "the ghost sleep never ran in {ns}"
     );
-    let names = [format!("hn{n}br"), format!("hn{n}v0")];
+    let names = [format!("hn{n}br"), format!("hn{n}up")];
     let seen = Trace {
-        namespaces: vec![ns.clone()],
+        namespaces: vec![ns.clone(), format!("hn{n}sw")],
         links: links()
             .into_iter()
             .filter(|(_, name)| names.contains(name))

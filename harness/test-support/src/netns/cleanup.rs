@@ -10,8 +10,10 @@
 //!   left behind.
 //!
 //! The script kills every process in the namespaces (`ip netns pids`, SIGKILL, until none is
-//! left), deletes the root ends of the veths (which takes their namespace ends), the namespaces,
-//! and the bridge last: the bridge is the claim on the network's number.
+//! left), deletes the other root links and the namespaces, and `hnNbr` last: it is the claim on
+//! the network's number. In `teardown` the owner deletes `hnNbr` itself (the guard is told to
+//! keep it), after checking the rest is gone: while it holds the number, no other run can make
+//! a namespace of the same name.
 
 use std::collections::BTreeMap;
 use std::io::{PipeWriter, Write};
@@ -40,8 +42,8 @@ while :; do
     kill -9 $pids 2>/dev/null
     sleep 0.02
 done
-for item; do case $item in link:*) ip link del "${item#link:}" 2>/dev/null;; esac; done
 for item; do case $item in ns:*) ip netns del "${item#ns:}" 2>/dev/null;; esac; done
+for item; do case $item in link:*) ip link del "${item#link:}" 2>/dev/null;; esac; done
 [ -n "$keep" ] || ip link del "$bridge" 2>/dev/null
 exit 0
 "#;
@@ -49,14 +51,14 @@ exit 0
 /// How long a guard or a sweep may take to remove a network.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// What the script removes: network `n`'s bridge, namespaces and veths.
+/// What the script removes: network `n`'s namespaces and root links.
 pub(super) struct Plan {
     /// The network's number.
     pub(super) n: u16,
-    /// Its namespaces.
+    /// Its namespaces: hosts and switch.
     pub(super) namespaces: Vec<String>,
-    /// The root ends of its veths.
-    pub(super) veths: Vec<String>,
+    /// Its root namespace links other than `hnNbr`.
+    pub(super) links: Vec<String>,
 }
 
 impl Plan {
@@ -65,14 +67,14 @@ impl Plan {
         Plan {
             n,
             namespaces: Vec::new(),
-            veths: Vec::new(),
+            links: Vec::new(),
         }
     }
 
     fn args(&self) -> Vec<String> {
         let mut args = vec![owner::bridge(self.n)];
         args.extend(self.namespaces.iter().map(|ns| format!("ns:{ns}")));
-        args.extend(self.veths.iter().map(|link| format!("link:{link}")));
+        args.extend(self.links.iter().map(|link| format!("link:{link}")));
         args
     }
 
@@ -185,7 +187,7 @@ pub(super) fn sweep() -> Result<(), String> {
     let links = ip::links()?;
     let mut plans: BTreeMap<u16, Plan> = BTreeMap::new();
     for ns in namespaces {
-        if let Some(n) = owner::number_of(&ns).filter(|_| ns.contains('-')) {
+        if let Some(n) = owner::number_of(&ns) {
             plans
                 .entry(n)
                 .or_insert_with(|| Plan::new(n))
@@ -197,7 +199,7 @@ pub(super) fn sweep() -> Result<(), String> {
         if let Some(n) = owner::number_of(&link) {
             let plan = plans.entry(n).or_insert_with(|| Plan::new(n));
             if link != owner::bridge(n) {
-                plan.veths.push(link);
+                plan.links.push(link);
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Who owns a test network, and the names that say which network a link or namespace is part of.
 //!
-//! Network `N` (0..512) is the bridge `hnNbr`, the root ends of its veths `hnNvI` and the
-//! namespaces `hnN-NAME`. Its owner is written on the bridge as its alias
+//! Network `N` (0..512) is the root namespace's link `hnNbr` (a veth, whose peer `hnNup` starts
+//! in the root namespace too), the switch namespace `hnNsw` holding the bridge, and the host
+//! namespaces `hnN-NAME`. Its owner is written on `hnNbr` as its alias
 //! (`harness-test pid=P start=T`, `T` the owner's start time from `/proc/P/stat`, so a reused pid
 //! is not mistaken for the owner).
 
@@ -13,14 +14,21 @@ use std::time::{Duration, Instant};
 /// How many /24 networks the benchmarking range 198.18.0.0/15 holds.
 pub(super) const NETWORKS: u16 = 512;
 
-/// The bridge of network `n`.
+/// The root namespace's link to network `n`'s bridge, whose creation claims `n`.
 pub(super) fn bridge(n: u16) -> String {
     format!("hn{n}br")
 }
 
-/// The root end of host `i`'s veth.
-pub(super) fn veth(n: u16, i: usize) -> String {
-    format!("hn{n}v{i}")
+/// The peer of [`bridge`], moved into the switch as the bridge's port.
+pub(super) fn uplink(n: u16) -> String {
+    format!("hn{n}up")
+}
+
+/// The namespace that holds the bridge: its own, so the bridged traffic between hosts meets no
+/// firewall of this machine (with `br_netfilter` loaded, as Docker does, bridged frames go through
+/// the bridge's namespace's iptables FORWARD chain, whose policy Docker sets to DROP).
+pub(super) fn switch(n: u16) -> String {
+    format!("hn{n}sw")
 }
 
 /// The namespace of host `name`.
@@ -33,16 +41,13 @@ pub(super) fn address(n: u16, host: u8) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + (u32::from(n) << 8) + u32::from(host))
 }
 
-/// The network a link or namespace name belongs to (`hn12br`, `hn12v0`, `hn12-grid` → 12).
+/// The network a link or namespace name belongs to (`hn12br`, `hn12up`, `hn12sw`, `hn12-grid`
+/// → 12).
 pub(super) fn number_of(name: &str) -> Option<u16> {
     let rest = name.strip_prefix("hn")?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let (number, tail) = rest.split_at(digits);
-    let ours = tail == "br"
-        || tail
-            .strip_prefix('v')
-            .is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
-        || tail.len() > 1 && tail.starts_with('-');
+    let ours = matches!(tail, "br" | "up" | "sw") || tail.len() > 1 && tail.starts_with('-');
     let n = number.parse::<u16>().ok()?;
     (ours && n < NETWORKS && !(number.len() > 1 && number.starts_with('0'))).then_some(n)
 }
@@ -117,10 +122,11 @@ mod tests {
     #[test]
     fn names_say_their_network() {
         assert_eq!(number_of(&bridge(511)), Some(511));
-        assert_eq!(number_of(&veth(3, 12)), Some(3));
+        assert_eq!(number_of(&uplink(3)), Some(3));
+        assert_eq!(number_of(&switch(3)), Some(3));
         assert_eq!(number_of(&namespace(0, "grid")), Some(0));
         for other in [
-            "hn512br", "hn3", "hn3v", "hn3-", "hnxbr", "eth0", "hn03br", "hn3brx",
+            "hn512br", "hn3", "hn3v0", "hn3-", "hnxbr", "eth0", "hn03br", "hn3brx",
         ] {
             assert_eq!(number_of(other), None, "{other}");
         }

@@ -79,18 +79,21 @@ pub(crate) struct Trace {
 
 pub(crate) fn trace(net: &TestNetwork) -> Trace {
     let bridge = net.bridge_name();
-    let veths = format!("{}v", bridge.trim_end_matches("br"));
+    let prefix = bridge.trim_end_matches("br");
+    let (uplink, switch) = (format!("{prefix}up"), format!("{prefix}sw"));
     let links: Vec<_> = links()
         .into_iter()
-        .filter(|(_, name)| *name == bridge || name.starts_with(&veths))
+        .filter(|(_, name)| *name == bridge || *name == uplink)
         .collect();
     assert_eq!(
         links.len(),
-        net.hosts().len() + 1,
-        "bridge and veths of {net:?}: {links:?}"
+        1,
+        "the root namespace's links of {net:?}: {links:?}"
     );
     Trace {
-        namespaces: net.hosts().iter().map(|h| h.netns().to_owned()).collect(),
+        namespaces: (net.hosts().iter().map(|h| h.netns().to_owned()))
+            .chain([switch])
+            .collect(),
         links,
     }
 }
