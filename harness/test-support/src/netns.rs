@@ -4,7 +4,7 @@
 //!
 //! A [`TestNetwork`] is a bridge `br0` in a namespace of its own (`hnNsw`, the switch), with one
 //! port per host namespace `hnN-NAME`, whose `eth0` holds 198.18.N.2, .3, ..., and one port
-//! reaching this machine's root namespace, where the link `hnNbr` holds 198.18.N.1/24. The
+//! reaching this machine's root namespace, where the bridge `hnNbr` holds 198.18.N.1/24. The
 //! switch's own namespace keeps host-to-host traffic away from this machine's firewall: with
 //! `br_netfilter` loaded (Docker loads it), bridged frames cross the iptables FORWARD chain of the
 //! bridge's namespace, and Docker sets that policy to DROP. Only the benchmarking range
@@ -85,18 +85,26 @@ impl TestNetwork {
                 namespaces: (hosts.iter().map(|h| owner::namespace(n, h)))
                     .chain([owner::switch(n)])
                     .collect(),
-                links: vec![owner::uplink(n)],
+                links: vec![owner::root_port(n), owner::uplink(n)],
             },
             hosts: Vec::new(),
             guard: None,
             done: false,
         };
         // From here on, an early return drops `net` (before the lock), which removes what was made.
-        let (bridge, uplink, switch) = (owner::bridge(n), owner::uplink(n), owner::switch(n));
-        ip::run(&["link", "set", &bridge, "alias", &owner::marker()?])?;
-        net.guard = Some(net.plan.guard()?);
+        let (bridge, switch) = (owner::bridge(n), owner::switch(n));
+        let (root_port, uplink) = (owner::root_port(n), owner::uplink(n));
+        ip::run(&["link", "set", &bridge, "alias", &owner::marker(None)?])?;
+        let guard = net.plan.guard()?;
+        let marker = owner::marker(Some(guard.pid()));
+        net.guard = Some(guard);
+        ip::run(&["link", "set", &bridge, "alias", &marker?])?;
         let cidr = |host: u8| format!("{}/24", owner::address(n, host));
         ip::run(&["netns", "add", &switch])?;
+        ip::run(&[
+            "link", "add", &root_port, "type", "veth", "peer", "name", &uplink,
+        ])?;
+        ip::run(&["link", "set", &root_port, "master", &bridge, "up"])?;
         ip::run(&["link", "set", &uplink, "netns", &switch])?;
         ip::run(&["-n", &switch, "link", "add", "br0", "type", "bridge"])?;
         ip::run(&["-n", &switch, "link", "set", &uplink, "master", "br0", "up"])?;
@@ -131,7 +139,8 @@ impl TestNetwork {
         owner::address(self.n, 1)
     }
 
-    /// `hnNbr`, the root namespace's link to the bridge, which holds [`TestNetwork::bridge_addr`].
+    /// `hnNbr`, the root namespace's bridge, which holds [`TestNetwork::bridge_addr`] and reaches
+    /// the switch through its one port `hnNrt`.
     pub fn bridge_name(&self) -> String {
         owner::bridge(self.n)
     }
@@ -155,8 +164,9 @@ impl TestNetwork {
         &self.hosts
     }
 
-    /// Kills every process in the hosts, removes the namespaces, veths and bridge, then checks
-    /// that no namespace and no link of this network is left, naming what is otherwise.
+    /// Kills every process in the hosts, removes the host and switch namespaces, `hnNrt` and
+    /// `hnNbr`, then
+    /// checks that no namespace and no link of this network is left, naming what is otherwise.
     pub fn teardown(mut self) -> Result<(), String> {
         self.remove()
     }
@@ -191,9 +201,7 @@ impl TestNetwork {
             Err(e) => Err(e),
         };
         if bridge_left() == Ok(true) {
-            // It may vanish meanwhile, with the switch namespace (taking its peer); the check
-            // below says whether it is gone.
-            let _ = ip::run(&["link", "del", &bridge]);
+            problems.extend(ip::run(&["link", "del", &bridge]).err());
         }
         if !crate::procs::wait_until(GONE_PATIENCE, || bridge_left() == Ok(false)) {
             match bridge_left() {
@@ -292,8 +300,8 @@ pub fn while_locked<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Claims the first free network number whose /24 this machine does not route yet, by creating
-/// its `hnNbr` (with its peer `hnNup`): `ip link add` fails if another run holds it. Returns it
-/// and `hnNbr`'s index.
+/// its bridge `hnNbr`: `ip link add` fails if another run holds it. Returns it and the bridge's
+/// index.
 fn claim() -> Result<(u16, u32), String> {
     let routed = ip::routed_prefixes()?;
     for n in 0..owner::NETWORKS {
@@ -301,10 +309,8 @@ fn claim() -> Result<(u16, u32), String> {
         if routed.iter().any(|r| ip::overlap(*r, subnet)) {
             continue;
         }
-        let (bridge, uplink) = (owner::bridge(n), owner::uplink(n));
-        match ip::try_run(&[
-            "link", "add", &bridge, "type", "veth", "peer", "name", &uplink,
-        ]) {
+        let bridge = owner::bridge(n);
+        match ip::try_run(&["link", "add", &bridge, "type", "bridge"]) {
             Ok(_) => {
                 let index = std::fs::read_to_string(format!("/sys/class/net/{bridge}/ifindex"))
                     .ok()

@@ -181,7 +181,8 @@ fn interrupted_owner() {
 
 #[test]
 fn a_killed_owner_leaves_nothing() {
-    let (mut owner, line) = procs::spawn_owner("interrupted_owner", &[(OWNER_ENV, "1")], PATIENCE);
+    let (owner, line) = procs::spawn_owner("interrupted_owner", &[(OWNER_ENV, "1")], PATIENCE);
+    let mut owner = KillOnDrop(owner);
     let words: Vec<&str> = line.split_whitespace().skip(2).collect();
     let [sleeping, namespaces, links] = words[..] else {
         panic!("owner said {line:?}")
@@ -196,13 +197,13 @@ fn a_killed_owner_leaves_nothing() {
     };
     assert_eq!(
         still_there(&seen).len(),
-        4,
-        "two hosts, the switch and hnNbr: {seen:?}"
+        5,
+        "two hosts, the switch, the bridge and its port: {seen:?}"
     );
     assert!(procs::alive(sleeping));
 
-    owner.kill().unwrap();
-    assert_eq!(owner.wait().unwrap().signal(), Some(9));
+    owner.0.kill().unwrap();
+    assert_eq!(owner.0.wait().unwrap().signal(), Some(9));
     let start = Instant::now();
     let gone = procs::wait_until(PATIENCE, || {
         still_there(&seen).is_empty() && !procs::alive(sleeping)
@@ -221,29 +222,34 @@ fn a_killed_owner_leaves_nothing() {
 
 #[test]
 fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
-    let mut fake_owner = Command::new("sleep").arg("1000").spawn().unwrap();
+    let mut fake_owner = KillOnDrop(
+        Command::new("sleep")
+            .arg("1000")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let marker = format!(
         "harness-test pid={} start={}",
-        fake_owner.id(),
-        start_time(fake_owner.id())
+        fake_owner.0.id(),
+        start_time(fake_owner.0.id())
     );
     // Laid out by hand as `create` would, from the top of the range down to stay clear of it.
     let (n, mut ghost) = test_support::netns::while_locked(|| {
         let n = (0..512u16).rev().find(|n| {
-            let (bridge, uplink) = (format!("hn{n}br"), format!("hn{n}up"));
             let made = Command::new("ip")
-                .args([
-                    "link", "add", &bridge, "type", "veth", "peer", "name", &uplink,
-                ])
+                .args(["link", "add", &format!("hn{n}br"), "type", "bridge"])
                 .output();
             made.unwrap().status.success()
         });
         let n = n.expect("a free network number");
-        let (bridge, uplink) = (format!("hn{n}br"), format!("hn{n}up"));
-        let (switch, ns) = (format!("hn{n}sw"), format!("hn{n}-ghost"));
+        let (bridge, switch, ns) = (
+            format!("hn{n}br"),
+            format!("hn{n}sw"),
+            format!("hn{n}-ghost"),
+        );
         ip(&["link", "set", &bridge, "alias", &marker]);
         ip(&["netns", "add", &switch]);
-        ip(&["link", "set", &uplink, "netns", &switch]);
         ip(&["-n", &switch, "link", "add", "br0", "type", "bridge"]);
         ip(&["netns", "add", &ns]);
         ip(&[
@@ -253,6 +259,8 @@ fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
         ip(&["-n", &switch, "link", "set", "v0", "master", "br0", "up"]);
         let ghost = Command::new("ip")
             .args(["netns", "exec", &ns, "sleep", "1000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         (n, ghost)
@@ -265,7 +273,7 @@ fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
         procs::wait_until(PATIENCE, inside),
         "the ghost sleep never ran in {ns}"
     );
-    let names = [format!("hn{n}br"), format!("hn{n}up")];
+    let names = [format!("hn{n}br")];
     let seen = Trace {
         namespaces: vec![ns.clone(), format!("hn{n}sw")],
         links: links()
@@ -290,8 +298,8 @@ fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
         "a live owner's process was killed"
     );
 
-    fake_owner.kill().unwrap();
-    fake_owner.wait().unwrap();
+    fake_owner.0.kill().unwrap();
+    fake_owner.0.wait().unwrap();
     TestNetwork::create(&["sweep-dead"])
         .unwrap()
         .teardown()

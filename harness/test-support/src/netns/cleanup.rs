@@ -42,11 +42,14 @@ while :; do
     kill -9 $pids 2>/dev/null
     sleep 0.02
 done
-for item; do case $item in ns:*) ip netns del "${item#ns:}" 2>/dev/null;; esac; done
 for item; do case $item in link:*) ip link del "${item#link:}" 2>/dev/null;; esac; done
+for item; do case $item in ns:*) ip netns del "${item#ns:}" 2>/dev/null;; esac; done
 [ -n "$keep" ] || ip link del "$bridge" 2>/dev/null
 exit 0
 "#;
+
+/// The guard's name (`$0` of its script).
+const GUARD: &str = "harness-netns-guard";
 
 /// How long a guard or a sweep may take to remove a network.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -78,8 +81,12 @@ impl Plan {
         args
     }
 
+    /// `sh -c SCRIPT`, in a session of its own (`setsid sh -c SCRIPT`) for the guard.
     fn script(&self, who: &str) -> Command {
-        let mut command = Command::new("sh");
+        let mut command = Command::new(if who == GUARD { "setsid" } else { "sh" });
+        if who == GUARD {
+            command.arg("sh");
+        }
         command
             .args(["-c", SCRIPT, who])
             .args(self.args())
@@ -102,20 +109,13 @@ impl Plan {
     pub(super) fn guard(&self) -> Result<Guard, String> {
         let (reader, writer) = std::io::pipe()
             .map_err(|e| format!("cannot make the guard pipe of test network {}: {e}", self.n))?;
-        let command = self.script("harness-netns-guard");
-        let program = command.get_program().to_owned();
-        let mut setsid = Command::new("setsid");
-        setsid
-            .arg(program)
-            .args(command.get_args())
+        let mut command = self.script(GUARD);
+        let child = command
             .stdin(reader)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = setsid
             .spawn()
             .map_err(|e| format!("cannot start the guard of test network {}: {e}", self.n))?;
-        // `setsid` holds the read end; drop the parent's copy with the command.
-        drop(setsid);
+        // The guard holds the read end now; drop this process's copy with the command.
+        drop(command);
         Ok(Guard {
             n: self.n,
             child,
@@ -132,6 +132,11 @@ pub(super) struct Guard {
 }
 
 impl Guard {
+    /// The guard's pid.
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Asks the guard to remove the hosts, but not the bridge (the owner's claim on the number,
     /// which it keeps until it has checked the hosts are gone), and waits for it to finish.
     pub(super) fn finish_keeping_bridge(self) -> Result<(), String> {
@@ -177,8 +182,8 @@ fn finish(child: &mut Child, what: &str) -> Result<(), String> {
     }
 }
 
-/// Removes what owners that are gone left behind: every network whose bridge is missing or names
-/// an owner that is no longer alive. Call it holding the [`owner::Lock`], so no network is
+/// Removes what owners that are gone left behind: every network whose `hnNbr` is missing or names
+/// an owner and a guard that are no longer alive (a live guard is removing it already). Call it holding the [`owner::Lock`], so no network is
 /// half made meanwhile; a live owner's network is never touched.
 pub(super) fn sweep() -> Result<(), String> {
     // Namespaces first, then links: a namespace listed before the bridge check belongs to a

@@ -80,16 +80,13 @@ pub(crate) struct Trace {
 pub(crate) fn trace(net: &TestNetwork) -> Trace {
     let bridge = net.bridge_name();
     let prefix = bridge.trim_end_matches("br");
-    let (uplink, switch) = (format!("{prefix}up"), format!("{prefix}sw"));
+    let ours = [bridge.clone(), format!("{prefix}rt"), format!("{prefix}up")];
+    let switch = format!("{prefix}sw");
     let links: Vec<_> = links()
         .into_iter()
-        .filter(|(_, name)| *name == bridge || *name == uplink)
+        .filter(|(_, name)| ours.contains(name))
         .collect();
-    assert_eq!(
-        links.len(),
-        1,
-        "the root namespace's links of {net:?}: {links:?}"
-    );
+    assert_eq!(links.len(), 2, "bridge and root port of {net:?}: {links:?}");
     Trace {
         namespaces: (net.hosts().iter().map(|h| h.netns().to_owned()))
             .chain([switch])
@@ -172,4 +169,15 @@ pub(crate) fn start_time(pid: u32) -> u64 {
         .split_whitespace()
         .collect();
     fields[19].parse().unwrap()
+}
+
+/// A child killed and reaped when dropped, so a failed assertion leaves no owner process behind
+/// (a live owner keeps its network from every sweep).
+pub(crate) struct KillOnDrop(pub(crate) Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
