@@ -2,13 +2,17 @@
 //! Selenium Grid's nodes, say) on "other hosts" of this machine, each with its own address and
 //! its own loopback.
 //!
-//! A [`TestNetwork`] is a bridge `hnNbr` holding 198.18.N.1/24 (an address of this machine) and,
-//! per host, a namespace `hnN-NAME` whose `eth0` (198.18.N.2, .3, ...) is a veth on the bridge.
-//! Only the benchmarking range 198.18.0.0/15 is used (N in 0..512), and nothing is routed
-//! anywhere else: no default route in the hosts, no NAT, no forwarding change, no uplink.
+//! A [`TestNetwork`] is a bridge `br0` in a namespace of its own (`hnNsw`, the switch), with one
+//! port per host namespace `hnN-NAME`, whose `eth0` holds 198.18.N.2, .3, ..., and one port
+//! reaching this machine's root namespace, where the bridge `hnNbr` holds 198.18.N.1/24. The
+//! switch's own namespace keeps host-to-host traffic away from this machine's firewall: with
+//! `br_netfilter` loaded (Docker loads it), bridged frames cross the iptables FORWARD chain of the
+//! bridge's namespace, and Docker sets that policy to DROP. Only the benchmarking range
+//! 198.18.0.0/15 is used (N in 0..512), and nothing is routed anywhere else: no default route in
+//! the hosts, no NAT, no forwarding change, no uplink.
 //!
 //! Test runs side by side (two clones of the repository, say) never collide: a run claims N by
-//! creating the bridge (which fails if it exists), and writes itself on it as the owner (pid and
+//! creating `hnNbr` (which fails if it exists), and writes itself on it as the owner (pid and
 //! start time). `create` first sweeps what dead owners left behind. A guard process removes the
 //! network when the test process ends however it ends (see the `cleanup` module), and
 //! [`TestNetwork::teardown`] checks that nothing is left. Needs root and iproute2; without them
@@ -64,6 +68,7 @@ pub struct TestHost {
 
 impl TestNetwork {
     /// Bridge + one namespace per name, each with a veth on the bridge and `lo` up.
+    /// The bridge is in a namespace of its own, reached from the root one by `hnNbr`.
     ///
     /// Names are 1 to 32 characters of `a-z`, `0-9`, `-` and `_`, all different, at most 253.
     pub fn create(hosts: &[&str]) -> Result<TestNetwork, String> {
@@ -77,29 +82,45 @@ impl TestNetwork {
             bridge_index,
             plan: Plan {
                 n,
-                namespaces: hosts.iter().map(|h| owner::namespace(n, h)).collect(),
-                veths: (0..hosts.len()).map(|i| owner::veth(n, i)).collect(),
+                namespaces: (hosts.iter().map(|h| owner::namespace(n, h)))
+                    .chain([owner::switch(n)])
+                    .collect(),
+                links: vec![owner::root_port(n), owner::uplink(n)],
             },
             hosts: Vec::new(),
             guard: None,
             done: false,
         };
         // From here on, an early return drops `net` (before the lock), which removes what was made.
-        let bridge = owner::bridge(n);
-        ip::run(&["link", "set", &bridge, "alias", &owner::marker()?])?;
-        net.guard = Some(net.plan.guard()?);
+        let (bridge, switch) = (owner::bridge(n), owner::switch(n));
+        let (root_port, uplink) = (owner::root_port(n), owner::uplink(n));
+        ip::run(&["link", "set", &bridge, "alias", &owner::marker(None)?])?;
+        let guard = net.plan.guard()?;
+        let marker = owner::marker(Some(guard.pid()));
+        net.guard = Some(guard);
+        ip::run(&["link", "set", &bridge, "alias", &marker?])?;
         let cidr = |host: u8| format!("{}/24", owner::address(n, host));
+        ip::run(&["netns", "add", &switch])?;
+        ip::run(&[
+            "link", "add", &root_port, "type", "veth", "peer", "name", &uplink,
+        ])?;
+        ip::run(&["link", "set", &root_port, "master", &bridge, "up"])?;
+        ip::run(&["link", "set", &uplink, "netns", &switch])?;
+        ip::run(&["-n", &switch, "link", "add", "br0", "type", "bridge"])?;
+        ip::run(&["-n", &switch, "link", "set", &uplink, "master", "br0", "up"])?;
+        ip::run(&["-n", &switch, "link", "set", "br0", "up"])?;
         ip::run(&["addr", "add", &cidr(1), "dev", &bridge])?;
         ip::run(&["link", "set", &bridge, "up"])?;
         let mut hosts_made = Vec::new();
-        let made = net.plan.namespaces.iter().zip(&net.plan.veths);
-        for (i, (name, (netns, veth))) in hosts.iter().zip(made).enumerate() {
+        for (i, (name, netns)) in hosts.iter().zip(&net.plan.namespaces).enumerate() {
             let host = u8::try_from(i + 2).expect("at most 253 hosts");
+            let port = format!("v{i}");
             ip::run(&["netns", "add", netns])?;
             ip::run(&[
-                "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns,
+                "-n", &switch, "link", "add", &port, "type", "veth", "peer", "name", "eth0",
+                "netns", netns,
             ])?;
-            ip::run(&["link", "set", veth, "master", &bridge, "up"])?;
+            ip::run(&["-n", &switch, "link", "set", &port, "master", "br0", "up"])?;
             ip::run(&["-n", netns, "addr", "add", &cidr(host), "dev", "eth0"])?;
             ip::run(&["-n", netns, "link", "set", "eth0", "up"])?;
             ip::run(&["-n", netns, "link", "set", "lo", "up"])?;
@@ -118,7 +139,8 @@ impl TestNetwork {
         owner::address(self.n, 1)
     }
 
-    /// The bridge's name, `hnNbr`: a link of this machine's root namespace.
+    /// `hnNbr`, the root namespace's bridge, which holds [`TestNetwork::bridge_addr`] and reaches
+    /// the switch through its one port `hnNrt`.
     pub fn bridge_name(&self) -> String {
         owner::bridge(self.n)
     }
@@ -142,8 +164,9 @@ impl TestNetwork {
         &self.hosts
     }
 
-    /// Kills every process in the hosts, removes the namespaces, veths and bridge, then checks
-    /// that no namespace and no link of this network is left, naming what is otherwise.
+    /// Kills every process in the hosts, removes the host and switch namespaces, `hnNrt` and
+    /// `hnNbr`, then
+    /// checks that no namespace and no link of this network is left, naming what is otherwise.
     pub fn teardown(mut self) -> Result<(), String> {
         self.remove()
     }
@@ -197,7 +220,8 @@ impl TestNetwork {
         }
     }
 
-    /// This network's namespaces (`ip netns list`) and veths (`ip -o link`) that still exist.
+    /// This network's namespaces (`ip netns list`) and root links but `hnNbr` (`ip -o link`) that
+    /// still exist.
     fn hosts_left(&self) -> Vec<String> {
         let mut left = Vec::new();
         match ip::namespaces() {
@@ -211,7 +235,7 @@ impl TestNetwork {
         match ip::links() {
             Ok(all) => left.extend(
                 all.into_iter()
-                    .filter(|(_, link)| self.plan.veths.contains(link))
+                    .filter(|(_, link)| self.plan.links.contains(link))
                     .map(|(_, link)| format!("link {link}")),
             ),
             Err(e) => left.push(e),
@@ -276,7 +300,8 @@ pub fn while_locked<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Claims the first free network number whose /24 this machine does not route yet, by creating
-/// its bridge: `ip link add` fails if another run holds it. Returns it and the bridge's index.
+/// its bridge `hnNbr`: `ip link add` fails if another run holds it. Returns it and the bridge's
+/// index.
 fn claim() -> Result<(u16, u32), String> {
     let routed = ip::routed_prefixes()?;
     for n in 0..owner::NETWORKS {
@@ -284,9 +309,9 @@ fn claim() -> Result<(u16, u32), String> {
         if routed.iter().any(|r| ip::overlap(*r, subnet)) {
             continue;
         }
-        match ip::try_run(&["link", "add", &owner::bridge(n), "type", "bridge"]) {
+        let bridge = owner::bridge(n);
+        match ip::try_run(&["link", "add", &bridge, "type", "bridge"]) {
             Ok(_) => {
-                let bridge = owner::bridge(n);
                 let index = std::fs::read_to_string(format!("/sys/class/net/{bridge}/ifindex"))
                     .ok()
                     .and_then(|i| i.trim().parse().ok());
@@ -312,7 +337,7 @@ fn claim() -> Result<(u16, u32), String> {
     }
     Err(
         "no free test network: all 512 /24s of 198.18.0.0/15 are taken by other runs or routed \
-         by this machine (`ip link show type bridge`, `ip route`)"
+         by this machine (`ip -o link`, `ip route`)"
             .to_owned(),
     )
 }

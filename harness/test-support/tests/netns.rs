@@ -2,164 +2,18 @@
 //! processes in them. Needs root and iproute2, as CI has; `create` fails (never skips) otherwise.
 //! Host names differ between tests, so one test's checks never see another's hosts.
 
+#[path = "netns/probe.rs"]
+mod probe;
+
 use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use test_support::netns::{TestHost, TestNetwork};
+use probe::*;
+use test_support::netns::TestNetwork;
 use test_support::procs;
-
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// Connects to `argv[1]:argv[2]` and closes: exit 0 if the connection was made.
-const CONNECT: &str = "import socket, sys
-socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5).close()";
-
-/// Listens on `argv[1]`, prints its port, accepts one connection and prints the peer's address.
-const SERVE_ONCE: &str = "import socket, sys
-s = socket.socket()
-s.bind((sys.argv[1], 0))
-s.listen()
-s.settimeout(10)
-print(s.getsockname()[1], flush=True)
-print(s.accept()[1][0], flush=True)";
-
-fn on(host: &TestHost, program: &[&str]) -> Command {
-    let prefix = host.exec_prefix();
-    let mut command = Command::new(&prefix[0]);
-    command
-        .args(&prefix[1..])
-        .args(program)
-        .stdin(Stdio::null());
-    command
-}
-
-fn connect(host: &TestHost, addr: Ipv4Addr, port: u16) -> Output {
-    let (addr, port) = (addr.to_string(), port.to_string());
-    on(host, &["python3", "-c", CONNECT, &addr, &port])
-        .output()
-        .expect("run python3 on the test host")
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "{}, stdout {:?}, stderr {:?}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ip(args: &[&str]) -> String {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(out.status.success(), "ip {args:?}: {}", show(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The links of the root namespace: (index, name).
-fn links() -> Vec<(u32, String)> {
-    ip(&["-o", "link", "show"])
-        .lines()
-        .filter_map(|line| {
-            let mut parts = line.split(": ");
-            let index = parts.next()?.trim().parse().ok()?;
-            let name = parts.next()?.split('@').next()?.to_owned();
-            Some((index, name))
-        })
-        .collect()
-}
-
-/// What the kernel shows of a network: its namespaces, and its root links with their indices (a
-/// name may be another network's once this one is gone; an index is not reused so soon).
-#[derive(Debug, Clone, PartialEq)]
-struct Trace {
-    namespaces: Vec<String>,
-    links: Vec<(u32, String)>,
-}
-
-fn trace(net: &TestNetwork) -> Trace {
-    let bridge = net.bridge_name();
-    let veths = format!("{}v", bridge.trim_end_matches("br"));
-    let links: Vec<_> = links()
-        .into_iter()
-        .filter(|(_, name)| *name == bridge || name.starts_with(&veths))
-        .collect();
-    assert_eq!(
-        links.len(),
-        net.hosts().len() + 1,
-        "bridge and veths of {net:?}: {links:?}"
-    );
-    Trace {
-        namespaces: net.hosts().iter().map(|h| h.netns().to_owned()).collect(),
-        links,
-    }
-}
-
-/// What of `trace` still exists, per `ip netns list` and `ip -o link`.
-fn still_there(trace: &Trace) -> Vec<String> {
-    let listed = ip(&["netns", "list"]);
-    let namespaces: Vec<&str> = listed.lines().filter_map(|l| l.split(' ').next()).collect();
-    let current = links();
-    let mut left: Vec<String> = trace
-        .namespaces
-        .iter()
-        .filter(|ns| namespaces.contains(&ns.as_str()))
-        .cloned()
-        .collect();
-    left.extend(
-        (trace.links.iter())
-            .filter(|link| current.contains(link))
-            .map(|(i, name)| format!("{name} (index {i})")),
-    );
-    left
-}
-
-fn accept_within(listener: &TcpListener, limit: Duration) -> Option<SocketAddr> {
-    listener
-        .set_nonblocking(true)
-        .expect("nonblocking listener");
-    let mut peer = None;
-    procs::wait_until(limit, || match listener.accept() {
-        Ok((_, addr)) => {
-            peer = Some(addr);
-            true
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
-        Err(e) => panic!("accept on {:?}: {e}", listener.local_addr()),
-    });
-    peer
-}
-
-/// Starts `sleep 1000` on `host` and waits until `ip netns pids` lists it there.
-fn sleeper(host: &TestHost) -> Child {
-    let child = on(host, &["sleep", "1000"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn sleep on the host");
-    let pid = child.id().to_string();
-    let inside = || {
-        ip(&["netns", "pids", host.netns()])
-            .lines()
-            .any(|p| p == pid)
-    };
-    assert!(
-        procs::wait_until(PATIENCE, inside),
-        "sleep {pid} never ran in {}",
-        host.netns()
-    );
-    child
-}
-
-fn killed_within(child: &mut Child, limit: Duration) -> Option<i32> {
-    let mut status = None;
-    procs::wait_until(limit, || {
-        status = child.try_wait().expect("try_wait");
-        status.is_some()
-    });
-    status.and_then(|s| s.signal())
-}
 
 #[test]
 fn hosts_reach_the_bridge_and_each_other_but_not_root_loopback_and_teardown_leaves_nothing() {
@@ -310,7 +164,7 @@ fn interrupted_owner() {
         return;
     }
     let net = TestNetwork::create(&["doomed-a", "doomed-b"]).unwrap();
-    let sleeping = sleeper(net.host("doomed-b"));
+    let mut sleeping = sleeper(net.host("doomed-b"));
     let seen = trace(&net);
     let links: Vec<String> = seen.links.iter().map(|(i, n)| format!("{n}:{i}")).collect();
     println!(
@@ -320,14 +174,15 @@ fn interrupted_owner() {
         seen.namespaces.join(","),
         links.join(",")
     );
-    loop {
-        std::thread::park();
-    }
+    // Blocks until killed: `sleep 1000` outlasts any wait of the killing test.
+    let ended = sleeping.wait();
+    panic!("the owner's sleep ended before the owner was killed: {ended:?}");
 }
 
 #[test]
 fn a_killed_owner_leaves_nothing() {
-    let (mut owner, line) = procs::spawn_owner("interrupted_owner", &[(OWNER_ENV, "1")], PATIENCE);
+    let (owner, line) = procs::spawn_owner("interrupted_owner", &[(OWNER_ENV, "1")], PATIENCE);
+    let mut owner = KillOnDrop(owner);
     let words: Vec<&str> = line.split_whitespace().skip(2).collect();
     let [sleeping, namespaces, links] = words[..] else {
         panic!("owner said {line:?}")
@@ -343,12 +198,12 @@ fn a_killed_owner_leaves_nothing() {
     assert_eq!(
         still_there(&seen).len(),
         5,
-        "two namespaces, two veths, the bridge: {seen:?}"
+        "two hosts, the switch, the bridge and its port: {seen:?}"
     );
     assert!(procs::alive(sleeping));
 
-    owner.kill().unwrap();
-    assert_eq!(owner.wait().unwrap().signal(), Some(9));
+    owner.0.kill().unwrap();
+    assert_eq!(owner.0.wait().unwrap().signal(), Some(9));
     let start = Instant::now();
     let gone = procs::wait_until(PATIENCE, || {
         still_there(&seen).is_empty() && !procs::alive(sleeping)
@@ -365,48 +220,47 @@ fn a_killed_owner_leaves_nothing() {
     );
 }
 
-fn start_time(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .collect();
-    fields[19].parse().unwrap()
-}
-
 #[test]
 fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
-    let mut fake_owner = Command::new("sleep").arg("1000").spawn().unwrap();
+    let mut fake_owner = KillOnDrop(
+        Command::new("sleep")
+            .arg("1000")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let marker = format!(
         "harness-test pid={} start={}",
-        fake_owner.id(),
-        start_time(fake_owner.id())
+        fake_owner.0.id(),
+        start_time(fake_owner.0.id())
     );
     // Laid out by hand as `create` would, from the top of the range down to stay clear of it.
     let (n, mut ghost) = test_support::netns::while_locked(|| {
         let n = (0..512u16).rev().find(|n| {
-            let bridge = format!("hn{n}br");
             let made = Command::new("ip")
-                .args(["link", "add", &bridge, "type", "bridge"])
+                .args(["link", "add", &format!("hn{n}br"), "type", "bridge"])
                 .output();
             made.unwrap().status.success()
         });
         let n = n.expect("a free network number");
-        let (bridge, veth, ns) = (
+        let (bridge, switch, ns) = (
             format!("hn{n}br"),
-            format!("hn{n}v0"),
+            format!("hn{n}sw"),
             format!("hn{n}-ghost"),
         );
         ip(&["link", "set", &bridge, "alias", &marker]);
+        ip(&["netns", "add", &switch]);
+        ip(&["-n", &switch, "link", "add", "br0", "type", "bridge"]);
         ip(&["netns", "add", &ns]);
         ip(&[
-            "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+            "-n", &switch, "link", "add", "v0", "type", "veth", "peer", "name", "eth0", "netns",
+            &ns,
         ]);
-        ip(&["link", "set", &veth, "master", &bridge, "up"]);
+        ip(&["-n", &switch, "link", "set", "v0", "master", "br0", "up"]);
         let ghost = Command::new("ip")
             .args(["netns", "exec", &ns, "sleep", "1000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         (n, ghost)
@@ -419,9 +273,9 @@ fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
         procs::wait_until(PATIENCE, inside),
         "the ghost sleep never ran in {ns}"
     );
-    let names = [format!("hn{n}br"), format!("hn{n}v0")];
+    let names = [format!("hn{n}br")];
     let seen = Trace {
-        namespaces: vec![ns.clone()],
+        namespaces: vec![ns.clone(), format!("hn{n}sw")],
         links: links()
             .into_iter()
             .filter(|(_, name)| names.contains(name))
@@ -444,8 +298,8 @@ fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
         "a live owner's process was killed"
     );
 
-    fake_owner.kill().unwrap();
-    fake_owner.wait().unwrap();
+    fake_owner.0.kill().unwrap();
+    fake_owner.0.wait().unwrap();
     TestNetwork::create(&["sweep-dead"])
         .unwrap()
         .teardown()
@@ -477,4 +331,67 @@ fn three_hosts_are_made_and_removed_in_bounded_time() {
         created + removed < PATIENCE,
         "create {created:?} + teardown {removed:?}"
     );
+}
+
+/// Run only by `create_without_root_or_ip_fails_naming_what_is_needed`: prints what `create` said.
+#[test]
+#[ignore = "run by create_without_root_or_ip_fails_naming_what_is_needed, unprivileged or without ip"]
+fn create_reports() {
+    if std::env::var_os(OWNER_ENV).is_none() {
+        return;
+    }
+    match TestNetwork::create(&["refused"]) {
+        Ok(net) => println!("CREATE OK {net:?}"),
+        Err(e) => println!("CREATE SAID {e}"),
+    }
+}
+
+/// Runs `create_reports` in this test binary, under `wrapper` (if any) with `envs`, and returns
+/// its line.
+fn create_said(wrapper: &[&str], envs: &[(&str, &str)]) -> String {
+    let binary = std::env::current_exe().unwrap();
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(&binary);
+            command
+        }
+        None => Command::new(&binary),
+    };
+    let out = command
+        .args(["create_reports", "--exact", "--ignored", "--nocapture"])
+        .env(OWNER_ENV, "1")
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("run {wrapper:?} {binary:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("CREATE "));
+    line.unwrap_or_else(|| panic!("create_reports said nothing: {}", show(&out)))
+        .to_owned()
+}
+
+#[test]
+fn create_without_root_or_ip_fails_naming_what_is_needed() {
+    let nobody = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--",
+    ];
+    let said = create_said(&nobody, &[]);
+    assert!(
+        said.starts_with("CREATE SAID test hosts need root"),
+        "{said}"
+    );
+    assert!(said.contains("ip netns"), "{said}");
+
+    let empty = std::env::temp_dir().join("netns-test-empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let said = create_said(&[], &[("PATH", empty.to_str().unwrap())]);
+    assert!(
+        said.starts_with("CREATE SAID test hosts need `ip`"),
+        "{said}"
+    );
+    assert!(said.ends_with("install iproute2"), "{said}");
 }

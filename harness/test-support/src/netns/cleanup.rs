@@ -10,8 +10,10 @@
 //!   left behind.
 //!
 //! The script kills every process in the namespaces (`ip netns pids`, SIGKILL, until none is
-//! left), deletes the root ends of the veths (which takes their namespace ends), the namespaces,
-//! and the bridge last: the bridge is the claim on the network's number.
+//! left), deletes the other root links and the namespaces, and `hnNbr` last: it is the claim on
+//! the network's number. In `teardown` the owner deletes `hnNbr` itself (the guard is told to
+//! keep it), after checking the rest is gone: while it holds the number, no other run can make
+//! a namespace of the same name.
 
 use std::collections::BTreeMap;
 use std::io::{PipeWriter, Write};
@@ -46,17 +48,20 @@ for item; do case $item in ns:*) ip netns del "${item#ns:}" 2>/dev/null;; esac; 
 exit 0
 "#;
 
+/// The guard's name (`$0` of its script).
+const GUARD: &str = "harness-netns-guard";
+
 /// How long a guard or a sweep may take to remove a network.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// What the script removes: network `n`'s bridge, namespaces and veths.
+/// What the script removes: network `n`'s namespaces and root links.
 pub(super) struct Plan {
     /// The network's number.
     pub(super) n: u16,
-    /// Its namespaces.
+    /// Its namespaces: hosts and switch.
     pub(super) namespaces: Vec<String>,
-    /// The root ends of its veths.
-    pub(super) veths: Vec<String>,
+    /// Its root namespace links other than `hnNbr`.
+    pub(super) links: Vec<String>,
 }
 
 impl Plan {
@@ -65,19 +70,23 @@ impl Plan {
         Plan {
             n,
             namespaces: Vec::new(),
-            veths: Vec::new(),
+            links: Vec::new(),
         }
     }
 
     fn args(&self) -> Vec<String> {
         let mut args = vec![owner::bridge(self.n)];
         args.extend(self.namespaces.iter().map(|ns| format!("ns:{ns}")));
-        args.extend(self.veths.iter().map(|link| format!("link:{link}")));
+        args.extend(self.links.iter().map(|link| format!("link:{link}")));
         args
     }
 
+    /// `sh -c SCRIPT`, in a session of its own (`setsid sh -c SCRIPT`) for the guard.
     fn script(&self, who: &str) -> Command {
-        let mut command = Command::new("sh");
+        let mut command = Command::new(if who == GUARD { "setsid" } else { "sh" });
+        if who == GUARD {
+            command.arg("sh");
+        }
         command
             .args(["-c", SCRIPT, who])
             .args(self.args())
@@ -100,20 +109,13 @@ impl Plan {
     pub(super) fn guard(&self) -> Result<Guard, String> {
         let (reader, writer) = std::io::pipe()
             .map_err(|e| format!("cannot make the guard pipe of test network {}: {e}", self.n))?;
-        let command = self.script("harness-netns-guard");
-        let program = command.get_program().to_owned();
-        let mut setsid = Command::new("setsid");
-        setsid
-            .arg(program)
-            .args(command.get_args())
+        let mut command = self.script(GUARD);
+        let child = command
             .stdin(reader)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = setsid
             .spawn()
             .map_err(|e| format!("cannot start the guard of test network {}: {e}", self.n))?;
-        // `setsid` holds the read end; drop the parent's copy with the command.
-        drop(setsid);
+        // The guard holds the read end now; drop this process's copy with the command.
+        drop(command);
         Ok(Guard {
             n: self.n,
             child,
@@ -130,6 +132,11 @@ pub(super) struct Guard {
 }
 
 impl Guard {
+    /// The guard's pid.
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Asks the guard to remove the hosts, but not the bridge (the owner's claim on the number,
     /// which it keeps until it has checked the hosts are gone), and waits for it to finish.
     pub(super) fn finish_keeping_bridge(self) -> Result<(), String> {
@@ -175,8 +182,8 @@ fn finish(child: &mut Child, what: &str) -> Result<(), String> {
     }
 }
 
-/// Removes what owners that are gone left behind: every network whose bridge is missing or names
-/// an owner that is no longer alive. Call it holding the [`owner::Lock`], so no network is
+/// Removes what owners that are gone left behind: every network whose `hnNbr` is missing or names
+/// an owner and a guard that are no longer alive (a live guard is removing it already). Call it holding the [`owner::Lock`], so no network is
 /// half made meanwhile; a live owner's network is never touched.
 pub(super) fn sweep() -> Result<(), String> {
     // Namespaces first, then links: a namespace listed before the bridge check belongs to a
@@ -185,7 +192,7 @@ pub(super) fn sweep() -> Result<(), String> {
     let links = ip::links()?;
     let mut plans: BTreeMap<u16, Plan> = BTreeMap::new();
     for ns in namespaces {
-        if let Some(n) = owner::number_of(&ns).filter(|_| ns.contains('-')) {
+        if let Some(n) = owner::number_of(&ns) {
             plans
                 .entry(n)
                 .or_insert_with(|| Plan::new(n))
@@ -197,7 +204,7 @@ pub(super) fn sweep() -> Result<(), String> {
         if let Some(n) = owner::number_of(&link) {
             let plan = plans.entry(n).or_insert_with(|| Plan::new(n));
             if link != owner::bridge(n) {
-                plan.veths.push(link);
+                plan.links.push(link);
             }
         }
     }

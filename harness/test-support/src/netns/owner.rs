@@ -1,9 +1,10 @@
 //! Who owns a test network, and the names that say which network a link or namespace is part of.
 //!
-//! Network `N` (0..512) is the bridge `hnNbr`, the root ends of its veths `hnNvI` and the
-//! namespaces `hnN-NAME`. Its owner is written on the bridge as its alias
-//! (`harness-test pid=P start=T`, `T` the owner's start time from `/proc/P/stat`, so a reused pid
-//! is not mistaken for the owner).
+//! Network `N` (0..512) is the root namespace's bridge `hnNbr` (the claim, holding .1), the veth
+//! `hnNrt` on it whose peer `hnNup` is moved into the switch namespace `hnNsw` holding the hosts'
+//! bridge, and the host namespaces `hnN-NAME`. Its owner is written on `hnNbr` as its alias
+//! (`harness-test pid=P start=T guard=G gstart=U`, `T` and `U` the start times of the owner and
+//! its guard from `/proc/PID/stat`, so a reused pid is not mistaken for either).
 
 use std::net::Ipv4Addr;
 use std::os::linux::net::SocketAddrExt;
@@ -13,14 +14,27 @@ use std::time::{Duration, Instant};
 /// How many /24 networks the benchmarking range 198.18.0.0/15 holds.
 pub(super) const NETWORKS: u16 = 512;
 
-/// The bridge of network `n`.
+/// The root namespace's bridge of network `n`, whose creation claims `n`. It lives on its own
+/// (no namespace's end takes it along), so it is the last thing of a network to go.
 pub(super) fn bridge(n: u16) -> String {
     format!("hn{n}br")
 }
 
-/// The root end of host `i`'s veth.
-pub(super) fn veth(n: u16, i: usize) -> String {
-    format!("hn{n}v{i}")
+/// The root end of the veth from [`bridge`] to the switch.
+pub(super) fn root_port(n: u16) -> String {
+    format!("hn{n}rt")
+}
+
+/// The switch end of [`root_port`], a port of the switch's bridge.
+pub(super) fn uplink(n: u16) -> String {
+    format!("hn{n}up")
+}
+
+/// The namespace that holds the bridge: its own, so the bridged traffic between hosts meets no
+/// firewall of this machine (with `br_netfilter` loaded, as Docker does, bridged frames go through
+/// the bridge's namespace's iptables FORWARD chain, whose policy Docker sets to DROP).
+pub(super) fn switch(n: u16) -> String {
+    format!("hn{n}sw")
 }
 
 /// The namespace of host `name`.
@@ -33,34 +47,49 @@ pub(super) fn address(n: u16, host: u8) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + (u32::from(n) << 8) + u32::from(host))
 }
 
-/// The network a link or namespace name belongs to (`hn12br`, `hn12v0`, `hn12-grid` → 12).
+/// The network a link or namespace name belongs to (`hn12br`, `hn12rt`, `hn12up`, `hn12sw`,
+/// `hn12-grid` → 12).
 pub(super) fn number_of(name: &str) -> Option<u16> {
     let rest = name.strip_prefix("hn")?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let (number, tail) = rest.split_at(digits);
-    let ours = tail == "br"
-        || tail
-            .strip_prefix('v')
-            .is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
-        || tail.len() > 1 && tail.starts_with('-');
+    let ours = matches!(tail, "br" | "rt" | "up" | "sw") || tail.len() > 1 && tail.starts_with('-');
     let n = number.parse::<u16>().ok()?;
     (ours && n < NETWORKS && !(number.len() > 1 && number.starts_with('0'))).then_some(n)
 }
 
-/// The alias that names this process as the owner.
-pub(super) fn marker() -> Result<String, String> {
+/// The alias that names this process as the owner, and its guard once it runs.
+pub(super) fn marker(guard: Option<u32>) -> Result<String, String> {
+    let stamp = |pid: u32| {
+        start_time(pid).ok_or_else(|| format!("cannot read /proc/{pid}/stat: is it alive?"))
+    };
     let pid = std::process::id();
-    let start = start_time(pid).ok_or_else(|| format!("cannot read /proc/{pid}/stat"))?;
-    Ok(format!("harness-test pid={pid} start={start}"))
+    let mut marker = format!("harness-test pid={pid} start={}", stamp(pid)?);
+    if let Some(guard) = guard {
+        marker += &format!(" guard={guard} gstart={}", stamp(guard)?);
+    }
+    Ok(marker)
 }
 
-/// Whether the owner a marker names is alive: the pid runs, is not a zombie, and started when the
-/// marker says. `None` for a text that is no marker.
+/// Whether the owner a marker names, or its guard, is alive: the pid runs, is not a zombie, and
+/// started when the marker says. A network whose owner is gone but whose guard still runs is
+/// being removed by that guard: a sweep must not race with it (and then claim the number while
+/// the guard still deletes by name). `None` for a text that is no marker.
 pub(super) fn marker_is_live(marker: &str) -> Option<bool> {
-    let rest = marker.trim().strip_prefix("harness-test pid=")?;
-    let (pid, start) = rest.split_once(" start=")?;
-    let (pid, start) = (pid.parse::<u32>().ok()?, start.parse::<u64>().ok()?);
-    Some(start_time(pid) == Some(start))
+    let rest = marker.trim().strip_prefix("harness-test ")?;
+    let field = |key: &str| {
+        rest.split(' ')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let live =
+        |pid: u64, start: u64| u32::try_from(pid).is_ok_and(|pid| start_time(pid) == Some(start));
+    let owner = live(field("pid")?, field("start")?);
+    let guard = match (field("guard"), field("gstart")) {
+        (Some(pid), Some(start)) => live(pid, start),
+        _ => false,
+    };
+    Some(owner || guard)
 }
 
 /// When `pid` started (field 22 of `/proc/PID/stat`, in clock ticks since boot), if it is alive
@@ -117,10 +146,12 @@ mod tests {
     #[test]
     fn names_say_their_network() {
         assert_eq!(number_of(&bridge(511)), Some(511));
-        assert_eq!(number_of(&veth(3, 12)), Some(3));
+        assert_eq!(number_of(&uplink(3)), Some(3));
+        assert_eq!(number_of(&root_port(3)), Some(3));
+        assert_eq!(number_of(&switch(3)), Some(3));
         assert_eq!(number_of(&namespace(0, "grid")), Some(0));
         for other in [
-            "hn512br", "hn3", "hn3v", "hn3-", "hnxbr", "eth0", "hn03br", "hn3brx",
+            "hn512br", "hn3", "hn3v0", "hn3-", "hnxbr", "eth0", "hn03br", "hn3brx",
         ] {
             assert_eq!(number_of(other), None, "{other}");
         }
@@ -135,8 +166,15 @@ mod tests {
 
     #[test]
     fn a_marker_names_this_live_process_and_not_a_reused_pid() {
-        let mine = marker().unwrap();
+        let mine = marker(None).unwrap();
         assert_eq!(marker_is_live(&mine), Some(true));
+        let guarded = marker(Some(std::process::id())).unwrap();
+        let dead_owner = guarded.replacen("pid=", "pid=4194304", 1);
+        assert_eq!(
+            marker_is_live(&dead_owner),
+            Some(true),
+            "the guard is alive"
+        );
         let pid = std::process::id();
         let start = start_time(pid).unwrap();
         let reused = format!("harness-test pid={pid} start={}", start + 1);
