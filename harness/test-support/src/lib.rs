@@ -1,5 +1,6 @@
 //! Helpers shared by the workspace's test targets (never published): counting processes from
-//! `/proc` ([`procs`]) and one plain HTTP GET ([`http`]). A crate rather than a file each test
+//! `/proc` ([`procs`]), one plain HTTP GET ([`http`]), and test hosts made of network namespaces
+//! for the Selenium Grid suite ([`netns`], Linux, root). A crate rather than a file each test
 //! target includes with `#[path]`, so any package's tests can depend on it wherever they live.
 //!
 //! ```

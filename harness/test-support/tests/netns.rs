@@ -1,5 +1,7 @@
 //! Test hosts for real: namespaces on a bridge made with `ip`, reached with real sockets from real
 //! processes in them. Needs root and iproute2, as CI has; `create` fails (never skips) otherwise.
+//! Opt-in like the Grid suite that uses these hosts: `cargo test -p test-support --test netns --
+//! --ignored` (`.ci/run` runs it).
 //! Host names differ between tests, so one test's checks never see another's hosts.
 
 #[path = "netns/probe.rs"]
@@ -16,6 +18,7 @@ use test_support::netns::TestNetwork;
 use test_support::procs;
 
 #[test]
+#[ignore = "needs root (test hosts are network namespaces); .ci/run runs it with the Grid suite"]
 fn hosts_reach_the_bridge_and_each_other_but_not_root_loopback_and_teardown_leaves_nothing() {
     let net = TestNetwork::create(&["reach-hub", "reach-node"]).unwrap();
     let (hub, node) = (net.host("reach-hub"), net.host("reach-node"));
@@ -108,6 +111,7 @@ fn hosts_reach_the_bridge_and_each_other_but_not_root_loopback_and_teardown_leav
 }
 
 #[test]
+#[ignore = "needs root (test hosts are network namespaces); .ci/run runs it with the Grid suite"]
 fn two_networks_at_once_get_different_numbers_and_stay_apart() {
     let left = std::thread::spawn(|| TestNetwork::create(&["apart-left"]));
     let right = TestNetwork::create(&["apart-right"]).unwrap();
@@ -180,6 +184,7 @@ fn interrupted_owner() {
 }
 
 #[test]
+#[ignore = "needs root (test hosts are network namespaces); .ci/run runs it with the Grid suite"]
 fn a_killed_owner_leaves_nothing() {
     let (owner, line) = procs::spawn_owner("interrupted_owner", &[(OWNER_ENV, "1")], PATIENCE);
     let mut owner = KillOnDrop(owner);
@@ -221,6 +226,7 @@ fn a_killed_owner_leaves_nothing() {
 }
 
 #[test]
+#[ignore = "needs root (test hosts are network namespaces); .ci/run runs it with the Grid suite"]
 fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
     let mut fake_owner = KillOnDrop(
         Command::new("sleep")
@@ -317,6 +323,7 @@ fn a_dead_owners_leftovers_are_swept_and_a_live_owners_kept() {
 }
 
 #[test]
+#[ignore = "needs root (test hosts are network namespaces); .ci/run runs it with the Grid suite"]
 fn three_hosts_are_made_and_removed_in_bounded_time() {
     let start = Instant::now();
     let net = TestNetwork::create(&["timed-a", "timed-b", "timed-c"]).unwrap();
@@ -371,6 +378,7 @@ fn create_said(wrapper: &[&str], envs: &[(&str, &str)]) -> String {
 }
 
 #[test]
+#[ignore = "needs root (test hosts are network namespaces); .ci/run runs it with the Grid suite"]
 fn create_without_root_or_ip_fails_naming_what_is_needed() {
     let nobody = [
         "setpriv",
