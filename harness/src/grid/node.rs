@@ -143,6 +143,8 @@ impl<'a> GridNode<'a> {
         // readiness is the port of the line it prints, confirmed by its own socket table.
         let ready = Ready::line(r"Started Selenium node \S+ \(revision \S+\): \S+:(?P<port>\d+)")
             .expect("a valid pattern");
+        // A node that was at this URI before (killed, not yet noticed by the hub) is not this one.
+        let earlier: Vec<String> = self.hub.nodes().await?.into_iter().map(|n| n.id).collect();
         let server = jvm(&self.prefix, &self.hub.java, &self.hub.jar, "node", &file)
             .name(name.clone())
             .ready(ready)
@@ -152,9 +154,10 @@ impl<'a> GridNode<'a> {
         let node = NodeHandle {
             server,
             uri,
+            hub: self.hub.url().clone(),
             _config: dir,
         };
-        node.wait_until_listed(self.hub, &name, self.start_timeout)
+        node.wait_until_listed(self.hub, &name, &earlier, self.start_timeout)
             .await?;
         Ok(node)
     }
@@ -165,6 +168,7 @@ impl<'a> GridNode<'a> {
 pub struct NodeHandle {
     server: ServerHandle,
     uri: Url,
+    hub: Url,
     _config: TempDir,
 }
 
@@ -179,22 +183,46 @@ impl NodeHandle {
         &self.server
     }
 
-    /// Stops the node (and the drivers and browsers of its sessions).
+    /// Takes the node out of the hub, so that no new session goes to it, then stops it (and the
+    /// drivers and browsers of its sessions). Dropping a `NodeHandle` only stops the process:
+    /// the hub then lists the node until its next health check, and may send it sessions.
     pub async fn stop(self) -> Result<Exit, Error> {
-        self.server.stop().await
+        let removed = self.leave_hub().await;
+        let exit = self.server.stop().await?;
+        removed.map(|()| exit)
+    }
+
+    async fn leave_hub(&self) -> Result<(), Error> {
+        let me = self.uri.as_str().trim_end_matches('/');
+        let left = async {
+            let listed = status::nodes(&self.hub, STATUS_LIMIT).await?;
+            for node in listed.iter().filter(|n| n.uri == me) {
+                status::remove(&self.hub, &node.id, STATUS_LIMIT).await?;
+            }
+            Ok::<(), String>(())
+        };
+        left.await
+            .map_err(|e| bad(&format!("cannot take node {me} out of the hub: {e}")))
     }
 
     async fn wait_until_listed(
         &self,
         hub: &GridHandle,
         name: &str,
+        earlier: &[String],
         timeout: Duration,
     ) -> Result<(), Error> {
         let deadline = tokio::time::Instant::now() + timeout;
         let me = self.uri.as_str().trim_end_matches('/');
         loop {
             let seen = match status::nodes(hub.url(), STATUS_LIMIT).await {
-                Ok(nodes) if nodes.iter().any(|n| n.uri == me && n.is_up()) => return Ok(()),
+                Ok(nodes)
+                    if nodes
+                        .iter()
+                        .any(|n| n.uri == me && n.is_up() && !earlier.contains(&n.id)) =>
+                {
+                    return Ok(());
+                }
                 Ok(nodes) => format!("the hub lists {nodes:?}"),
                 Err(e) => e,
             };

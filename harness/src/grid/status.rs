@@ -9,6 +9,7 @@ use url::Url;
 ///
 /// ```
 /// let node = harness::grid::NodeStatus {
+///     id: "8023cec1-d16b-4dbc-9c17-e52e97f5b046".into(),
 ///     uri: "http://198.18.3.2:5555".into(),
 ///     availability: "UP".into(),
 ///     browsers: vec!["chrome".into()],
@@ -17,6 +18,8 @@ use url::Url;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeStatus {
+    /// The node's id in the Grid.
+    pub id: String,
     /// The URI the node registered with.
     pub uri: String,
     /// `UP`, `DOWN` or `DRAINING`.
@@ -48,6 +51,7 @@ pub(crate) fn parse(status: &Value) -> Option<Vec<NodeStatus>> {
                     .collect();
                 browsers.dedup();
                 NodeStatus {
+                    id: node["id"].as_str().unwrap_or_default().to_owned(),
                     uri: node["uri"].as_str().unwrap_or_default().to_owned(),
                     availability: node["availability"].as_str().unwrap_or_default().to_owned(),
                     browsers,
@@ -77,6 +81,30 @@ pub(crate) async fn nodes(url: &Url, limit: Duration) -> Result<Vec<NodeStatus>,
     parse(&body).ok_or_else(|| format!("GET {status}: not a Selenium Grid 4 status: {body}"))
 }
 
+/// Asks the hub at `url` to forget node `id` at once: no new session goes to it. Grid 4 takes
+/// an empty registration secret when none was configured.
+pub(crate) async fn remove(url: &Url, id: &str, limit: Duration) -> Result<(), String> {
+    let node = url
+        .join(&format!("se/grid/distributor/node/{id}"))
+        .map_err(|e| e.to_string())?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(limit)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = http
+        .delete(node.clone())
+        .header("X-REGISTRATION-SECRET", "")
+        .send()
+        .await
+        .map_err(|e| format!("DELETE {node}: {e}"))?;
+    if answer.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("DELETE {node}: HTTP {}", answer.status()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -87,7 +115,7 @@ mod tests {
     fn reads_the_nodes_of_a_grid_4_status() {
         // The shape of Grid 4.20's answer, trimmed.
         let status = json!({"value": {"ready": true, "message": "Selenium Grid ready.", "nodes": [
-            {"uri": "http://198.18.3.2:5555", "availability": "UP", "slots": [
+            {"id": "n1", "uri": "http://198.18.3.2:5555", "availability": "UP", "slots": [
                 {"stereotype": {"browserName": "chrome", "platformName": "linux"}},
                 {"stereotype": {"browserName": "chrome", "platformName": "linux"}}]},
             {"uri": "http://198.18.3.3:5555", "availability": "DOWN", "slots": [
@@ -95,6 +123,7 @@ mod tests {
         let nodes = parse(&status).unwrap();
         assert_eq!(nodes.len(), 2);
         assert_eq!(nodes[0].browsers, ["chrome"]);
+        assert_eq!(nodes[0].id, "n1");
         assert!(nodes[0].is_up());
         assert!(!nodes[1].is_up());
         assert_eq!(parse(&json!({"value": {"ready": true}})), None);

@@ -36,6 +36,34 @@ fn suite(hub: &GridHandle, browser: Browser, host: IpAddr) -> impl FnOnce() -> O
     }
 }
 
+/// A test whose server stayed on loopback while the browsers are on other hosts: the harness
+/// warns once, naming the fix, and the page indeed cannot load.
+fn loopback_server_with_remote_browsers(hub: &GridHandle) {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["pages::navigation_and_page_title", "--exact"])
+        .env("WEBDRIVER_URL", hub.url().as_str())
+        .env("HARNESS_BROWSER", "chrome")
+        .env_remove("HARNESS_HOST")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("harness: warning:") && l.contains("cannot reach"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning: {stderr}");
+    assert!(
+        warnings[0].contains("HARNESS_HOST"),
+        "names the fix: {}",
+        warnings[0]
+    );
+    assert!(
+        !output.status.success(),
+        "a node cannot load this machine's loopback: {stderr}"
+    );
+    eprintln!("loopback server, remote browsers: {}", warnings[0]);
+}
+
 /// Asserts that the suite passed, and how many tests it ran.
 fn passed(output: &Output, browser: Browser, hub: &GridHandle) -> usize {
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -177,6 +205,7 @@ async fn a_hub_here_and_nodes_on_hosts_of_their_own() {
         let median = setup::median_session(hub.url().as_str(), browser, 3).await;
         eprintln!("through the hub: new {browser} session median {median:?} (n=3)");
     }
+    loopback_server_with_remote_browsers(&hub);
 
     // The Firefox suite runs while a Chrome test loses its node: the rest of the Grid goes on.
     let firefox_suite = tokio::task::spawn_blocking(suite(&hub, Browser::Firefox, bridge));
@@ -189,8 +218,9 @@ async fn a_hub_here_and_nodes_on_hosts_of_their_own() {
     );
     eprintln!("Firefox suite through the hub: {ran} passed");
 
-    // A new Chrome node on the same host, then the Chrome suite.
-    drop(chrome);
+    // Out of the hub with it (its JVM is dead; its driver and browser are not), then a new
+    // Chrome node on the same host, and the Chrome suite.
+    chrome.stop().await.unwrap();
     let chrome = node(&hub, &net, "chrome", Browser::Chrome).await;
     let output = tokio::task::spawn_blocking(suite(&hub, Browser::Chrome, bridge))
         .await
