@@ -37,7 +37,7 @@ use tempfile::TempDir;
 use url::Url;
 
 use crate::{Browser, Error, Exit, Ready, Server, ServerHandle};
-use config::{EventBus, Offer, Queue};
+use config::{EventBus, Queue, Slots};
 pub use node::{DEFAULT_NODE_PORT, GridNode, NodeHandle};
 pub use status::NodeStatus;
 
@@ -80,8 +80,7 @@ pub struct Grid {
     jar: PathBuf,
     role: Role,
     host: IpAddr,
-    browsers: Vec<Browser>,
-    max_sessions: u32,
+    slots: Slots,
     queue: Queue,
     java: OsString,
     start_timeout: Duration,
@@ -104,8 +103,7 @@ impl Grid {
             jar,
             role,
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            browsers: Vec::new(),
-            max_sessions: 2,
+            slots: Slots::default(),
             queue: Queue::default(),
             java: "java".into(),
             start_timeout: DEFAULT_START_TIMEOUT,
@@ -123,15 +121,13 @@ impl Grid {
     /// A browser a standalone Grid serves (call once per browser). Its driver and binary are
     /// found like [`Driver::start`](crate::Driver::start)'s.
     pub fn browser(mut self, browser: Browser) -> Self {
-        if !self.browsers.contains(&browser) {
-            self.browsers.push(browser);
-        }
+        self.slots.add(browser);
         self
     }
 
     /// Sessions of each browser a standalone Grid runs at once (default 2).
     pub fn max_sessions(mut self, sessions: u32) -> Self {
-        self.max_sessions = sessions;
+        self.slots.max_sessions = sessions;
         self
     }
 
@@ -169,16 +165,16 @@ impl Grid {
         let events = (self.role == Role::Hub).then(|| EventBus::on(self.host));
         let toml = match self.role {
             Role::Standalone => {
-                if self.browsers.is_empty() {
+                if self.slots.browsers.is_empty() {
                     return Err(bad(
                         "a standalone Grid needs a browser: call .browser(Browser::Chrome)",
                     ));
                 }
-                let offers = offers(&self.browsers, self.max_sessions)?;
+                let offers = self.slots.offers()?;
                 config::standalone(self.host, &self.queue, &offers, is_root())
             }
             Role::Hub => {
-                if !self.browsers.is_empty() {
+                if !self.slots.browsers.is_empty() {
                     return Err(bad(
                         "a hub serves no browser itself; add a node with grid.node().browser(..)",
                     ));
@@ -314,21 +310,6 @@ fn config_dir() -> Result<TempDir, Error> {
         .prefix("harness-grid-")
         .tempdir_in(crate::browser::internals::profiles_root())
         .map_err(|e| bad(&format!("cannot make a folder for the Grid's config: {e}")))
-}
-
-/// The drivers and binaries of `browsers` on this machine.
-fn offers(browsers: &[Browser], max_sessions: u32) -> Result<Vec<Offer>, Error> {
-    browsers
-        .iter()
-        .map(|&browser| {
-            Ok(Offer {
-                browser,
-                driver: browser.find_driver()?,
-                binary: browser.find_binary()?,
-                max_sessions,
-            })
-        })
-        .collect()
 }
 
 /// `[PREFIX...] java -jar JAR ROLE --config FILE`, its temporary files (and its drivers',

@@ -163,13 +163,14 @@ impl Ready {
     /// The first TCP port the server process listens on (else any process of its process group:
     /// the real server behind `npm start` or a shell wrapper), learned from the OS (Linux only:
     /// read from `/proc`, checked every 20 ms, since there is no event for it). For servers that print nothing
-    /// usable, such as a Selenium 3 hub started with `-port 0`, which binds a free port and logs `0`.
+    /// usable, such as a Node.js server that calls `server.listen(0)` and logs nothing, or a
+    /// Selenium Grid 4 given `[server] port = 0`, which logs `:0` (`harness::grid` does this).
     ///
     /// ```no_run
     /// use harness::{Ready, Server};
     /// # async fn f() -> Result<(), harness::Error> {
-    /// let hub = Server::new("java")
-    ///     .args(["-jar", "selenium-server-standalone.jar", "-role", "hub", "-port", "0"])
+    /// let web = Server::new("node")
+    ///     .args(["-e", "require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1')"])
     ///     .ready(Ready::listening())
     ///     .spawn()
     ///     .await?;

@@ -86,6 +86,46 @@ impl Offer {
     }
 }
 
+/// The browsers a node (or standalone Grid) serves, and how many sessions of each at once.
+#[derive(Debug, Clone)]
+pub(crate) struct Slots {
+    pub(crate) browsers: Vec<Browser>,
+    pub(crate) max_sessions: u32,
+}
+
+impl Default for Slots {
+    fn default() -> Self {
+        Self {
+            browsers: Vec::new(),
+            max_sessions: 2,
+        }
+    }
+}
+
+impl Slots {
+    /// Adds `browser`, once.
+    pub(crate) fn add(&mut self, browser: Browser) {
+        if !self.browsers.contains(&browser) {
+            self.browsers.push(browser);
+        }
+    }
+
+    /// The drivers and binaries of the browsers on this machine.
+    pub(crate) fn offers(&self) -> Result<Vec<Offer>, crate::Error> {
+        self.browsers
+            .iter()
+            .map(|&browser| {
+                Ok(Offer {
+                    browser,
+                    driver: browser.find_driver()?,
+                    binary: browser.find_binary()?,
+                    max_sessions: self.max_sessions,
+                })
+            })
+            .collect()
+    }
+}
+
 /// What a hub or standalone server is asked for beyond its address.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Queue {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use tempfile::TempDir;
 use url::Url;
 
-use super::{GridHandle, STATUS_LIMIT, bad, config, config_dir, is_root, jvm, offers, status};
+use super::config::Slots;
+use super::{GridHandle, STATUS_LIMIT, bad, config, config_dir, is_root, jvm, status};
 use crate::{Browser, Error, Exit, Ready, ServerHandle, Stream};
 
 /// The port a node listens on and registers with unless told otherwise (Grid's own default).
@@ -41,8 +42,7 @@ pub struct GridNode<'a> {
     name: Option<String>,
     host: IpAddr,
     port: u16,
-    browsers: Vec<Browser>,
-    max_sessions: u32,
+    slots: Slots,
     prefix: Vec<OsString>,
     start_timeout: Duration,
 }
@@ -54,8 +54,7 @@ impl<'a> GridNode<'a> {
             name: None,
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: DEFAULT_NODE_PORT,
-            browsers: Vec::new(),
-            max_sessions: 2,
+            slots: Slots::default(),
             prefix: Vec::new(),
             start_timeout: hub.start_timeout,
         }
@@ -84,15 +83,13 @@ impl<'a> GridNode<'a> {
     /// A browser the node serves (call once per browser), with its driver and binary found
     /// like [`Driver::start`](crate::Driver::start)'s.
     pub fn browser(mut self, browser: Browser) -> Self {
-        if !self.browsers.contains(&browser) {
-            self.browsers.push(browser);
-        }
+        self.slots.add(browser);
         self
     }
 
     /// Sessions of each browser the node runs at once (default 2).
     pub fn max_sessions(mut self, sessions: u32) -> Self {
-        self.max_sessions = sessions;
+        self.slots.max_sessions = sessions;
         self
     }
 
@@ -121,16 +118,16 @@ impl<'a> GridNode<'a> {
                 "a standalone Grid has its node built in; start a Grid::hub for nodes",
             ));
         };
-        if self.browsers.is_empty() {
+        if self.slots.browsers.is_empty() {
             return Err(bad(
                 "a node needs a browser: call .browser(Browser::Chrome)",
             ));
         }
-        let names: Vec<&str> = self.browsers.iter().map(|b| b.name()).collect();
+        let names: Vec<&str> = self.slots.browsers.iter().map(|b| b.name()).collect();
         let name = self
             .name
             .unwrap_or_else(|| format!("grid-node-{}", names.join("-")));
-        let offers = offers(&self.browsers, self.max_sessions)?;
+        let offers = self.slots.offers()?;
         let dir = config_dir()?;
         let toml = config::node_of(self.host, self.port, &events, &offers, is_root());
         let file = config::write(dir.path(), "node.toml", &toml).map_err(|e| bad(&e))?;

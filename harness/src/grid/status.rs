@@ -61,14 +61,19 @@ pub(crate) fn parse(status: &Value) -> Option<Vec<NodeStatus>> {
     )
 }
 
-/// Asks the Grid at `url` for its nodes, waiting at most `limit`.
-pub(crate) async fn nodes(url: &Url, limit: Duration) -> Result<Vec<NodeStatus>, String> {
-    let status = url.join("status").map_err(|e| e.to_string())?;
-    let http = reqwest::Client::builder()
+/// A client for a Grid's own endpoints: straight to it (no proxy), each answer within `limit`.
+fn client(limit: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
         .no_proxy()
         .timeout(limit)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Asks the Grid at `url` for its nodes, waiting at most `limit`.
+pub(crate) async fn nodes(url: &Url, limit: Duration) -> Result<Vec<NodeStatus>, String> {
+    let status = url.join("status").map_err(|e| e.to_string())?;
+    let http = client(limit)?;
     let answer = http
         .get(status.clone())
         .send()
@@ -87,11 +92,7 @@ pub(crate) async fn remove(url: &Url, id: &str, limit: Duration) -> Result<(), S
     let node = url
         .join(&format!("se/grid/distributor/node/{id}"))
         .map_err(|e| e.to_string())?;
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(limit)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let http = client(limit)?;
     let answer = http
         .delete(node.clone())
         .header("X-REGISTRATION-SECRET", "")
