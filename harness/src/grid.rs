@@ -159,6 +159,7 @@ impl Grid {
 
     /// Starts the Grid; returns once it listens (a standalone: once its node is up too).
     pub async fn start(self) -> Result<GridHandle, Error> {
+        let deadline = tokio::time::Instant::now() + self.start_timeout;
         check_jar(&self.jar)?;
         let java = find_java(&self.java)?;
         let dir = config_dir()?;
@@ -206,7 +207,23 @@ impl Grid {
             _config: dir,
         };
         if self.role == Role::Standalone {
-            handle.wait_for_up_nodes(1, self.start_timeout).await?;
+            // The built-in node: within what is left of the one start timeout.
+            status::wait_for(
+                handle.url(),
+                deadline,
+                || false,
+                |nodes| nodes.iter().any(NodeStatus::is_up),
+            )
+            .await
+            .map_err(|seen| Error::GridNodeAbsent {
+                node: "built-in".into(),
+                hub: handle.url().to_string(),
+                timeout: self.start_timeout,
+                seen: format!(
+                    "{seen}\n{}",
+                    handle.server.logs().tail(crate::Stream::Stderr, 20)
+                ),
+            })?;
         }
         Ok(handle)
     }
@@ -245,30 +262,6 @@ impl GridHandle {
         status::nodes(self.url(), STATUS_LIMIT)
             .await
             .map_err(|reason| bad(&reason))
-    }
-
-    /// Waits until at least `count` nodes are up, at most `timeout`.
-    async fn wait_for_up_nodes(&self, count: usize, timeout: Duration) -> Result<(), Error> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let seen = match status::nodes(self.url(), STATUS_LIMIT).await {
-                Ok(nodes) if nodes.iter().filter(|n| n.is_up()).count() >= count => return Ok(()),
-                Ok(nodes) => format!("nodes: {nodes:?}"),
-                Err(e) => e,
-            };
-            if tokio::time::Instant::now() >= deadline {
-                return Err(Error::GridNodeAbsent {
-                    node: "built-in".into(),
-                    hub: self.url().to_string(),
-                    timeout,
-                    seen: format!(
-                        "{seen}\n{}",
-                        self.server.logs().tail(crate::Stream::Stderr, 20)
-                    ),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
     }
 
     /// Stops the Grid (and everything it started).

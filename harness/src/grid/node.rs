@@ -8,7 +8,7 @@ use tempfile::TempDir;
 use url::Url;
 
 use super::config::Slots;
-use super::{GridHandle, STATUS_LIMIT, bad, config, config_dir, is_root, jvm, status};
+use super::{GridHandle, NodeStatus, STATUS_LIMIT, bad, config, config_dir, is_root, jvm, status};
 use crate::{Browser, Error, Exit, Ready, ServerHandle, Stream};
 
 /// The port a node listens on and registers with unless told otherwise (Grid's own default).
@@ -113,6 +113,7 @@ impl<'a> GridNode<'a> {
 
     /// Starts the node; returns once the hub lists it up.
     pub async fn start(self) -> Result<NodeHandle, Error> {
+        let deadline = tokio::time::Instant::now() + self.start_timeout;
         let Some(events) = self.hub.events else {
             return Err(bad(
                 "a standalone Grid has its node built in; start a Grid::hub for nodes",
@@ -145,7 +146,12 @@ impl<'a> GridNode<'a> {
         let server = jvm(&self.prefix, &self.hub.java, &self.hub.jar, "node", &file)
             .name(name.clone())
             .ready(ready)
-            .ready_timeout(self.start_timeout)
+            // What is left of the start timeout after asking the hub what it lists.
+            .ready_timeout(
+                deadline
+                    .saturating_duration_since(tokio::time::Instant::now())
+                    .max(Duration::from_millis(1)),
+            )
             .spawn()
             .await?;
         let node = NodeHandle {
@@ -154,8 +160,23 @@ impl<'a> GridNode<'a> {
             hub: self.hub.url().clone(),
             _config: dir,
         };
-        node.wait_until_listed(self.hub, &name, &earlier, self.start_timeout)
-            .await?;
+        // Joined: the hub lists this node's own entry up, within what is left of the timeout.
+        let me = node.uri.as_str().trim_end_matches('/');
+        let gone = || node.server.try_status().is_some();
+        let joined = |nodes: &[NodeStatus]| {
+            (nodes.iter()).any(|n| n.uri == me && n.is_up() && !earlier.contains(&n.id))
+        };
+        status::wait_for(self.hub.url(), deadline, gone, joined)
+            .await
+            .map_err(|seen| Error::GridNodeAbsent {
+                node: format!("{name} ({me})"),
+                hub: self.hub.url().to_string(),
+                timeout: self.start_timeout,
+                seen: format!(
+                    "{seen}\nnode log:\n{}",
+                    node.server.logs().tail(Stream::Stderr, 20)
+                ),
+            })?;
         Ok(node)
     }
 }
@@ -200,43 +221,5 @@ impl NodeHandle {
         };
         left.await
             .map_err(|e| bad(&format!("cannot take node {me} out of the hub: {e}")))
-    }
-
-    async fn wait_until_listed(
-        &self,
-        hub: &GridHandle,
-        name: &str,
-        earlier: &[String],
-        timeout: Duration,
-    ) -> Result<(), Error> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let me = self.uri.as_str().trim_end_matches('/');
-        loop {
-            let seen = match status::nodes(hub.url(), STATUS_LIMIT).await {
-                Ok(nodes)
-                    if nodes
-                        .iter()
-                        .any(|n| n.uri == me && n.is_up() && !earlier.contains(&n.id)) =>
-                {
-                    return Ok(());
-                }
-                Ok(nodes) => format!("the hub lists {nodes:?}"),
-                Err(e) => e,
-            };
-            let exited = self.server.try_status().is_some();
-            if exited || tokio::time::Instant::now() >= deadline {
-                return Err(Error::GridNodeAbsent {
-                    node: format!("{name} ({me})"),
-                    hub: hub.url().to_string(),
-                    timeout,
-                    seen: format!(
-                        "{seen}{}\nnode log:\n{}",
-                        if exited { "; the node exited" } else { "" },
-                        self.server.logs().tail(Stream::Stderr, 20)
-                    ),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
     }
 }

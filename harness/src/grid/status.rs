@@ -86,6 +86,32 @@ pub(crate) async fn nodes(url: &Url, limit: Duration) -> Result<Vec<NodeStatus>,
     parse(&body).ok_or_else(|| format!("GET {status}: not a Selenium Grid 4 status: {body}"))
 }
 
+/// Asks the Grid at `url` for its nodes until `done` holds of them, `gone` says the process
+/// behind them exited, or `deadline` passes; no request outlives the deadline. `Err`: what the
+/// Grid said last, for the error.
+pub(crate) async fn wait_for(
+    url: &Url,
+    deadline: tokio::time::Instant,
+    gone: impl Fn() -> bool,
+    done: impl Fn(&[NodeStatus]) -> bool,
+) -> Result<(), String> {
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let seen = match nodes(url, left.min(super::STATUS_LIMIT)).await {
+            Ok(nodes) if done(&nodes) => return Ok(()),
+            Ok(nodes) => format!("the Grid lists {nodes:?}"),
+            Err(e) => e,
+        };
+        if gone() {
+            return Err(format!("{seen}; its process exited"));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(seen);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Asks the hub at `url` to forget node `id` at once: no new session goes to it. Grid 4 takes
 /// an empty registration secret when none was configured.
 pub(crate) async fn remove(url: &Url, id: &str, limit: Duration) -> Result<(), String> {
